@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages netc needs to build and test. Idempotent: when
+# everything is already there it prints nothing and exits at once.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache git pkg-config
+  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
+  libhalide14-0-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+  clang-14 libclang-rt-14-dev
+  python3 python3-torch python3-torchvision python3-onnx
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "netc setup: installing ${missing[*]}"
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "netc setup: done"

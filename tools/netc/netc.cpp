@@ -1,0 +1,167 @@
+//===- netc.cpp - The netc command line -----------------------------------===//
+//
+//   netc check   FILE            parse and verify
+//   netc summary FILE [--json]   layer table with shapes, parameters, MACs
+//   netc emit    FILE --ast|--mlir
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/mlirgen/MLIRGen.h"
+#include "dsl/Frontend.h"
+#include "dsl/Summary.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace {
+
+constexpr const char *kVersion = "0.1.0";
+
+struct Common {
+  std::string file;
+  std::vector<std::string> params;
+};
+
+void addCommon(CLI::App &cmd, Common &common) {
+  cmd.add_option("file", common.file, "Model file (.nn)")->required();
+  cmd.add_option("-p,--param", common.params,
+                 "Set a model parameter, e.g. -p classes=10 (repeatable)");
+}
+
+/// Loads, parses and elaborates; diagnostics go to stderr.
+struct Loaded {
+  std::unique_ptr<netc::dsl::SourceFile> source;
+  netc::dsl::FileAST ast;
+  std::optional<netc::dsl::Graph> graph;
+};
+
+std::optional<std::map<std::string, std::string>>
+parseParams(const std::vector<std::string> &params) {
+  std::map<std::string, std::string> overrides;
+  for (const std::string &param : params) {
+    size_t eq = param.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "netc: error: --param expects NAME=VALUE, got '" << param
+                << "'\n";
+      return std::nullopt;
+    }
+    overrides[param.substr(0, eq)] = param.substr(eq + 1);
+  }
+  return overrides;
+}
+
+bool load(const Common &common, bool elaborate, Loaded &out) {
+  netc::dsl::DiagnosticEngine diags(std::cerr);
+  auto overrides = parseParams(common.params);
+  if (!overrides)
+    return false;
+  out.source = netc::dsl::loadSource(common.file, diags);
+  if (!out.source)
+    return false;
+  out.ast = netc::dsl::parseSource(*out.source, diags);
+  if (diags.hadError())
+    return false;
+  if (elaborate)
+    out.graph = netc::dsl::elaborate(out.ast, diags, *overrides);
+  return !diags.hadError();
+}
+
+int runEmitMlir(const netc::dsl::Graph &graph) {
+  mlir::MLIRContext context;
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
+  auto module = netc::buildShapedModule(context, graph);
+  if (!module)
+    return 1;
+  mlir::OpPrintingFlags flags;
+  flags.enableDebugInfo(/*enable=*/false);
+  module->print(llvm::outs(), flags);
+  llvm::outs() << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"netc: compiles neural networks written in the .nn language "
+               "into standalone programs"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+  app.footer("Run 'netc COMMAND --help' for the options of a command.");
+
+  Common checkArgs, summaryArgs, emitArgs;
+  CLI::App *check =
+      app.add_subcommand("check", "Parse and verify a model; exit 0 if valid");
+  addCommon(*check, checkArgs);
+
+  CLI::App *summary = app.add_subcommand(
+      "summary", "Print each layer's output shape, parameters and "
+                 "multiply-adds, with totals");
+  addCommon(*summary, summaryArgs);
+  bool json = false;
+  summary->add_flag("--json", json, "Print one JSON object instead of a table");
+
+  CLI::App *emit = app.add_subcommand(
+      "emit", "Print an intermediate form of the model");
+  addCommon(*emit, emitArgs);
+  bool ast = false, mlir = false, locations = false;
+  auto *astFlag = emit->add_flag("--ast", ast, "The syntax tree");
+  auto *mlirFlag = emit->add_flag(
+      "--mlir", mlir, "The nn dialect module after shape inference");
+  astFlag->excludes(mlirFlag);
+  emit->add_flag("--locations", locations,
+                 "With --mlir: print source locations (layer names and "
+                 "file:line:col)");
+  emit->callback([&] {
+    if (!ast && !mlir)
+      throw CLI::ValidationError("emit", "one of --ast or --mlir is required");
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  Loaded loaded;
+  if (*check) {
+    return load(checkArgs, true, loaded) ? 0 : 1;
+  }
+  if (*summary) {
+    if (!load(summaryArgs, true, loaded))
+      return 1;
+    if (json)
+      std::cout << netc::dsl::summaryJson(*loaded.graph) << "\n";
+    else
+      netc::dsl::printSummary(*loaded.graph, std::cout);
+    return 0;
+  }
+  if (*emit) {
+    if (!load(emitArgs, mlir, loaded))
+      return 1;
+    if (ast) {
+      netc::dsl::dumpAST(loaded.ast, std::cout);
+      return 0;
+    }
+    if (locations) {
+      mlir::MLIRContext context;
+      auto module = netc::buildShapedModule(context, *loaded.graph);
+      if (!module)
+        return 1;
+      mlir::OpPrintingFlags flags;
+      flags.enableDebugInfo(true, /*prettyForm=*/true);
+      module->print(llvm::outs(), flags);
+      llvm::outs() << "\n";
+      return 0;
+    }
+    return runEmitMlir(*loaded.graph);
+  }
+  return 2;
+}

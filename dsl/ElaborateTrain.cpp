@@ -171,7 +171,7 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
       if (key == "loss") {
         evalLoss(value, 1.0, config);
       } else if (key == "optimizer") {
-        const CallExpr &call = asCall("an optimizer: sgd(…), adam(…) or adamw(…)");
+        const CallExpr &call = asCall("an optimizer: sgd(…), adam(…), adamw(…) or rmsprop(…)");
         config.optimizer = call.callee;
         if (call.callee == "sgd") {
           auto args = bindSettings(
@@ -200,17 +200,35 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
           config.lr = args["lr"].f;
           config.beta1 = args["beta1"].f;
           config.beta2 = args["beta2"].f;
-          config.adamEps = args["eps"].f;
+          config.eps = args["eps"].f;
           config.weightDecay = args["weight_decay"].f;
           if (!(config.beta1 >= 0 && config.beta1 < 1 && config.beta2 >= 0 &&
                 config.beta2 < 1))
             fail(call, "beta1 and beta2 must be in [0, 1)");
+        } else if (call.callee == "rmsprop") {
+          auto args = bindSettings(
+              call,
+              {{"lr", AttrType::Float, false, f(1e-2), ""},
+               {"alpha", AttrType::Float, false, f(0.99), ""},
+               {"eps", AttrType::Float, false, f(1e-8), ""},
+               {"momentum", AttrType::Float, false, f(0), ""},
+               {"weight_decay", AttrType::Float, false, f(0), ""}},
+              false);
+          config.lr = args["lr"].f;
+          config.rmsAlpha = args["alpha"].f;
+          config.eps = args["eps"].f;
+          config.momentum = args["momentum"].f;
+          config.weightDecay = args["weight_decay"].f;
+          if (!(config.rmsAlpha >= 0 && config.rmsAlpha < 1))
+            fail(call, "alpha must be in [0, 1)");
         } else {
           fail(call, "unknown optimizer '" + call.callee +
-                         "'; use sgd, adam or adamw");
+                         "'; use sgd, adam, adamw or rmsprop");
         }
         if (!(config.lr > 0))
           fail(call, "learning rate must be positive");
+        if (!(config.eps > 0))
+          fail(call, "eps must be positive");
         if (config.momentum < 0 || config.momentum >= 1)
           fail(call, "momentum must be in [0, 1)");
         if (config.weightDecay < 0)

@@ -107,10 +107,12 @@ struct TrainConfig {
   };
   bool present = false;
   std::vector<LossTerm> loss;
-  std::string optimizer = "sgd"; // sgd, adam, adamw
+  std::string optimizer = "sgd"; // sgd, adam, adamw, rmsprop
   double lr = 0.01, momentum = 0.0, weightDecay = 0.0;
   bool nesterov = false;
-  double beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
+  double beta1 = 0.9, beta2 = 0.999; // adam, adamw
+  double rmsAlpha = 0.99;             // rmsprop: squared-gradient decay
+  double eps = 1e-8;                  // adam, adamw, rmsprop
   std::string schedule = "constant"; // constant, step, plateau, cosine
   std::vector<int64_t> milestones;   // step: epochs at which lr *= gamma
   int64_t stepEvery = 0;             // step: every N epochs instead

@@ -67,8 +67,12 @@ static std::string describeTrain(const TrainConfig &t) {
       os << ", momentum=" << t.momentum;
     if (t.nesterov)
       os << ", nesterov";
+  } else if (t.optimizer == "rmsprop") {
+    os << ", alpha=" << t.rmsAlpha << ", eps=" << t.eps;
+    if (t.momentum)
+      os << ", momentum=" << t.momentum;
   } else {
-    os << ", beta1=" << t.beta1 << ", beta2=" << t.beta2;
+    os << ", beta1=" << t.beta1 << ", beta2=" << t.beta2 << ", eps=" << t.eps;
   }
   if (t.weightDecay)
     os << ", weight_decay=" << t.weightDecay;
@@ -231,6 +235,10 @@ std::string summaryJson(const Graph &graph) {
                   {"lr", t.lr},
                   {"momentum", t.momentum},
                   {"nesterov", t.nesterov},
+                  {"beta1", t.beta1},
+                  {"beta2", t.beta2},
+                  {"alpha", t.rmsAlpha},
+                  {"eps", t.eps},
                   {"weight_decay", t.weightDecay},
                   {"schedule", t.schedule},
                   {"milestones", t.milestones},

@@ -80,6 +80,16 @@ private:
     return text + ")";
   }
 
+  static std::string loopVars(const std::vector<LoopVar> &vars) {
+    std::string text;
+    for (size_t i = 0; i < vars.size(); ++i) {
+      text += i ? ", " : "";
+      text += vars[i].group.empty() ? vars[i].name
+                                    : "(" + loopVars(vars[i].group) + ")";
+    }
+    return text;
+  }
+
   void body(const StmtList &stmts) {
     ++indent_;
     for (const StmtPtr &stmt : stmts)
@@ -115,9 +125,7 @@ private:
     }
     case Stmt::Kind::For: {
       const auto &s = static_cast<const ForStmt &>(stmt);
-      line(s.loc) << "For ";
-      for (size_t i = 0; i < s.vars.size(); ++i)
-        os_ << (i ? ", " : "") << s.vars[i].name;
+      line(s.loc) << "For " << loopVars(s.vars);
       os_ << " in " << expr(*s.iterable) << "\n";
       body(s.body);
       return;

@@ -210,15 +210,18 @@ struct BlockStmt : Stmt {
   StmtList body;
 };
 
+/// A loop target: a name, or a parenthesized group of targets that
+/// destructures a tuple, as in `for i, (ch, stride) in enumerate(…)`.
 struct LoopVar {
-  std::string name;
+  std::string name; // empty for a group
   Loc loc;
   uint32_t length = 1;
+  std::vector<LoopVar> group;
 };
 
 struct ForStmt : Stmt {
   ForStmt(Loc loc) : Stmt(Kind::For, loc) {}
-  std::vector<LoopVar> vars; // `for a, b in …` destructures tuples
+  std::vector<LoopVar> vars; // several targets destructure each item
   ExprPtr iterable;
   StmtList body;
 };

@@ -329,30 +329,45 @@ void Elaborator::execOutput(const OutputStmt &stmt) {
   graph_.outputs.push_back({stmt.name, value.node, stmt.nameLoc});
 }
 
+void Elaborator::bindLoopVars(const std::vector<LoopVar> &vars,
+                              const Value &item, const Expr &iterable) {
+  if (vars.size() == 1 && vars[0].group.empty()) {
+    frame().vars[vars[0].name] = item;
+    return;
+  }
+  if (!item.isSequence() || item.items.size() != vars.size())
+    fail(iterable, "cannot unpack " + showValue(item) + " into " +
+                       std::to_string(vars.size()) + " loop variables");
+  for (size_t i = 0; i < vars.size(); ++i) {
+    if (vars[i].group.empty())
+      frame().vars[vars[i].name] = item.items[i];
+    else
+      bindLoopVars(vars[i].group, item.items[i], iterable);
+  }
+}
+
 void Elaborator::execFor(const ForStmt &stmt) {
   Value iterable = eval(*stmt.iterable);
   if (!iterable.isSequence())
     fail(*stmt.iterable, std::string("cannot loop over a ") +
                              kindName(iterable.kind) +
                              "; use a list, a tuple or range(…)");
-  for (const LoopVar &var : stmt.vars) {
-    if (globals_.count(var.name) &&
-        globals_.at(var.name).kind != Value::Kind::Symbol && !frame().block)
-      fail(var.loc, var.length,
-           "loop variable '" + var.name + "' hides a model parameter");
+  std::vector<const LoopVar *> pending;
+  for (const LoopVar &var : stmt.vars)
+    pending.push_back(&var);
+  while (!pending.empty()) {
+    const LoopVar *var = pending.back();
+    pending.pop_back();
+    for (const LoopVar &inner : var->group)
+      pending.push_back(&inner);
+    if (var->group.empty() && !frame().block && globals_.count(var->name) &&
+        globals_.at(var->name).kind != Value::Kind::Symbol)
+      fail(var->loc, var->length,
+           "loop variable '" + var->name + "' hides a model parameter");
   }
   for (const Value &item : iterable.items) {
     step(stmt.loc);
-    if (stmt.vars.size() == 1) {
-      frame().vars[stmt.vars[0].name] = item;
-    } else {
-      if (!item.isSequence() || item.items.size() != stmt.vars.size())
-        fail(*stmt.iterable,
-             "cannot unpack " + showValue(item) + " into " +
-                 std::to_string(stmt.vars.size()) + " loop variables");
-      for (size_t i = 0; i < stmt.vars.size(); ++i)
-        frame().vars[stmt.vars[i].name] = item.items[i];
-    }
+    bindLoopVars(stmt.vars, item, *stmt.iterable);
     execBody(stmt.body);
     if (frame().returned || diags_.tooMany())
       return;

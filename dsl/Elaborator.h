@@ -76,6 +76,8 @@ private:
   void execOutput(const OutputStmt &stmt);
   void execFor(const ForStmt &stmt);
   void execIf(const IfStmt &stmt);
+  void bindLoopVars(const std::vector<LoopVar> &vars, const Value &item,
+                    const Expr &iterable);
   void step(Loc loc);
 
   // Expressions.

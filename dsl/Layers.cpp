@@ -23,6 +23,13 @@ std::string dims2(int64_t h, int64_t w) {
   return std::to_string(h) + "x" + std::to_string(w);
 }
 
+/// A pair as the user most likely wrote it: "2" for (2, 2).
+std::string showPair(const Value &v) {
+  if (v.items.size() == 2 && v.items[0].i == v.items[1].i)
+    return std::to_string(v.items[0].i);
+  return showValue(v);
+}
+
 std::array<int64_t, 2> getPair(LayerContext &ctx, const char *attr) {
   const Value &v = ctx.attr(attr);
   return {v.items[0].i, v.items[1].i};
@@ -47,11 +54,11 @@ bool checkPositive(LayerContext &ctx, const char *attr, const char *what) {
   for (const Value &item : v.items) {
     if (item.i <= 0) {
       ctx.error(attr, std::string(what) + " must be positive, got " +
-                          showValue(v));
+                          showPair(v));
       return false;
     }
     if (item.i > kMaxDim) {
-      ctx.error(attr, std::string(what) + " " + showValue(v) +
+      ctx.error(attr, std::string(what) + " " + showPair(v) +
                           " is too large");
       return false;
     }

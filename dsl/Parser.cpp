@@ -329,19 +329,33 @@ StmtPtr Parser::parseBlock() {
   return stmt;
 }
 
+LoopVar Parser::parseLoopVar() {
+  LoopVar var;
+  if (at(Tok::LParen)) {
+    DepthGuard guard(*this);
+    var.loc = advance().loc;
+    do {
+      var.group.push_back(parseLoopVar());
+    } while (consume(Tok::Comma));
+    expect(Tok::RParen, "after the loop variables");
+    return var;
+  }
+  if (!at(Tok::Identifier)) {
+    errorAt(peek(), "expected loop variable, found " + describe(peek()));
+    throw SyntaxError();
+  }
+  const Token &name = advance();
+  var.name = name.text;
+  var.loc = name.loc;
+  var.length = name.length;
+  return var;
+}
+
 StmtPtr Parser::parseFor() {
   auto stmt = std::make_unique<ForStmt>(advance().loc);
-  bool parenthesized = consume(Tok::LParen);
   do {
-    if (!at(Tok::Identifier)) {
-      errorAt(peek(), "expected loop variable, found " + describe(peek()));
-      throw SyntaxError();
-    }
-    const Token &var = advance();
-    stmt->vars.push_back({var.text, var.loc, var.length});
+    stmt->vars.push_back(parseLoopVar());
   } while (consume(Tok::Comma));
-  if (parenthesized)
-    expect(Tok::RParen, "after the loop variables");
   expect(Tok::KwIn, "after the loop variables");
   stmt->iterable = parseExpr();
   parseBody(stmt->body, "loop");

@@ -6,7 +6,8 @@
 //   stmt     := 'input' NAME ':' NAME '[' expr (',' expr)* ']'
 //             | 'output' NAME '=' expr
 //             | 'block' NAME params '{' stmt* '}'
-//             | 'for' NAME (',' NAME)* 'in' expr '{' stmt* '}'
+//             | 'for' target (',' target)* 'in' expr '{' stmt* '}'
+//   target   := NAME | '(' target (',' target)* ')'
 //             | 'if' expr '{' stmt* '}' ('else' (if | '{' stmt* '}'))?
 //             | 'return' expr
 //             | NAME '=' expr
@@ -67,6 +68,7 @@ private:
   StmtPtr parseOutput();
   StmtPtr parseBlock();
   StmtPtr parseFor();
+  LoopVar parseLoopVar();
   StmtPtr parseIf();
   StmtPtr parseReturn();
   StmtPtr parseAssign();

@@ -179,7 +179,7 @@ void printSummary(const Graph &graph, std::ostream &os) {
 }
 
 std::string summaryJson(const Graph &graph) {
-  using nlohmann::json;
+  using json = nlohmann::ordered_json;
   json j;
   j["model"] = graph.modelName;
   int64_t params = graph.totalParams(true);

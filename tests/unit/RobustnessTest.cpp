@@ -1,0 +1,142 @@
+//===- RobustnessTest.cpp - Hostile inputs end in errors, not crashes -----===//
+
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace netc::dsl;
+using namespace netc::dsl::test;
+
+namespace {
+
+TEST(Robustness, VeryLongFileElaborates) {
+  std::string text = "model m {\n  input image: f32[1, 8, 8]\n  x = image\n";
+  for (int i = 0; i < 20000; ++i)
+    text += "  x = x -> relu\n";
+  text += "  output y = x\n}\n";
+  FrontendRun r = elaborateText(text);
+  ASSERT_TRUE(r.ok()) << r.diagnostics;
+  EXPECT_EQ(r.graph->nodes.size(), 20001u);
+}
+
+TEST(Robustness, VeryLongLineIsCutInTheDiagnostic) {
+  std::string text = "model m {\n  input image: f32[1, 8, 8]\n  x = image";
+  for (int i = 0; i < 5000; ++i)
+    text += " -> relu";
+  text += " -> nope\n  output y = x\n}\n";
+  FrontendRun r = elaborateText(text);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.diagnostics.find("unknown layer or block 'nope'"),
+            std::string::npos);
+  EXPECT_LT(r.diagnostics.size(), 1000u);
+}
+
+TEST(Robustness, DeepNestingIsAnErrorNotACrash) {
+  for (const char *open : {"(", "[", "-", "not "}) {
+    std::string expr;
+    for (int i = 0; i < 100000; ++i)
+      expr += open;
+    FrontendRun r = elaborateText(model("  x = " + expr + "1\n  output y = image"));
+    EXPECT_FALSE(r.ok());
+    EXPECT_NE(r.diagnostics.find("nesting too deep"), std::string::npos)
+        << open;
+  }
+  std::string blocks;
+  for (int i = 0; i < 10000; ++i)
+    blocks += "if true {\n";
+  FrontendRun r = elaborateText(model(blocks));
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(Robustness, DeepBlockCallsAreLimited) {
+  std::string text = "model m {\n  input image: f32[1, 8, 8]\n";
+  for (int i = 0; i < 150; ++i)
+    text += "  block b" + std::to_string(i) + "(x) {\n    return b" +
+            std::to_string(i + 1) + "(x)\n  }\n";
+  text += "  block b150(x) {\n    return x -> relu\n  }\n";
+  text += "  output y = b0(image)\n}\n";
+  FrontendRun r = elaborateText(text);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.diagnostics.find("nested more than"), std::string::npos)
+      << r.diagnostics;
+}
+
+TEST(Robustness, ExponentialBlowUpHitsTheStepLimit) {
+  // Each level calls the next twice: 2^40 calls if nothing stopped it.
+  std::string text = "model m {\n  input image: f32[1, 8, 8]\n";
+  for (int i = 0; i < 40; ++i)
+    text += "  block b" + std::to_string(i) + "(x) {\n    return b" +
+            std::to_string(i + 1) + "(x) + b" + std::to_string(i + 1) +
+            "(x)\n  }\n";
+  text += "  block b40(x) {\n    return x\n  }\n";
+  text += "  output y = b0(image)\n}\n";
+  FrontendRun r = elaborateText(text);
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.diagnostics.empty());
+}
+
+TEST(Robustness, RandomBytesNeverCrash) {
+  std::mt19937 rng(1234);
+  const std::string alphabet = "model{}()[]->=,:;.#\"x1 \n\tconvreluinputoutput"
+                               "blockforifelsereturn+-*/%<>!";
+  for (int iteration = 0; iteration < 2000; ++iteration) {
+    std::string text;
+    size_t length = rng() % 200;
+    for (size_t i = 0; i < length; ++i)
+      text += alphabet[rng() % alphabet.size()];
+    FrontendRun r = elaborateText(text);
+    if (!r.ok()) {
+      EXPECT_FALSE(r.diagnostics.empty()) << text;
+    }
+  }
+}
+
+TEST(Robustness, MutatedExamplesNeverCrash) {
+  std::string base = R"(model m(classes = 10) {
+  input image: f32[3, 32, 32]
+  block unit(x, ch, stride = 1) {
+    y = x -> conv(ch, k=3, stride=stride, pad=1) -> batchnorm -> relu
+    if stride != 1 or channels(x) != ch {
+      x = x -> conv(ch, k=1, stride=stride)
+    }
+    return relu(y + x)
+  }
+  x = image
+  for i, ch in enumerate([16, 32, 64]) {
+    x = "s{i}": unit(x, ch, 2)
+  }
+  output logits = x -> global_avgpool -> flatten -> dense(classes)
+}
+train {
+  loss = cross_entropy(logits)
+  optimizer = sgd(lr=0.1, momentum=0.9)
+}
+)";
+  ASSERT_TRUE(elaborateText(base).ok());
+  std::mt19937 rng(99);
+  for (int iteration = 0; iteration < 3000; ++iteration) {
+    std::string text = base;
+    int edits = 1 + rng() % 3;
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = rng() % text.size();
+      switch (rng() % 3) {
+      case 0:
+        text.erase(pos, 1 + rng() % 4);
+        break;
+      case 1:
+        text.insert(pos, 1, "0123456789-(){}[],=:\"x"[rng() % 22]);
+        break;
+      default:
+        text[pos] = "0123456789-(){}[],=:\"x"[rng() % 22];
+      }
+    }
+    FrontendRun r = elaborateText(text);
+    if (!r.ok()) {
+      EXPECT_FALSE(r.diagnostics.empty()) << text;
+    }
+  }
+}
+
+} // namespace

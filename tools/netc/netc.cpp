@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
       if (!module)
         return 1;
       mlir::OpPrintingFlags flags;
-      flags.enableDebugInfo(true, /*prettyForm=*/true);
+      flags.enableDebugInfo(true, /*prettyForm=*/false);
       module->print(llvm::outs(), flags);
       llvm::outs() << "\n";
       return 0;

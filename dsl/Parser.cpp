@@ -58,6 +58,14 @@ bool Parser::expect(Tok kind, const char *context) {
   throw SyntaxError();
 }
 
+const Token &Parser::expectIdentifier(const std::string &what) {
+  if (!at(Tok::Identifier)) {
+    errorAt(peek(), "expected " + what + ", found " + describe(peek()));
+    throw SyntaxError();
+  }
+  return advance();
+}
+
 void Parser::skipNewlines() {
   while (at(Tok::Newline) || at(Tok::Semicolon))
     advance();
@@ -140,12 +148,7 @@ FileAST Parser::parseFile() {
 std::unique_ptr<ModelDecl> Parser::parseModel() {
   auto model = std::make_unique<ModelDecl>();
   model->loc = advance().loc; // 'model'
-  if (!at(Tok::Identifier)) {
-    errorAt(peek(), "expected model name after 'model', found " +
-                        describe(peek()));
-    throw SyntaxError();
-  }
-  const Token &name = advance();
+  const Token &name = expectIdentifier("model name after 'model'");
   model->name = name.text;
   model->nameLoc = name.loc;
   model->nameLength = name.length;
@@ -269,22 +272,12 @@ StmtPtr Parser::parseStmt() {
 
 StmtPtr Parser::parseInput() {
   auto stmt = std::make_unique<InputStmt>(advance().loc);
-  if (!at(Tok::Identifier)) {
-    errorAt(peek(), "expected input name after 'input', found " +
-                        describe(peek()));
-    throw SyntaxError();
-  }
-  const Token &name = advance();
+  const Token &name = expectIdentifier("input name after 'input'");
   stmt->name = name.text;
   stmt->nameLoc = name.loc;
   stmt->nameLength = name.length;
   expect(Tok::Colon, "after the input name (as in 'input image: f32[3, 32, 32]')");
-  if (!at(Tok::Identifier)) {
-    errorAt(peek(), "expected element type such as 'f32', found " +
-                        describe(peek()));
-    throw SyntaxError();
-  }
-  const Token &dtype = advance();
+  const Token &dtype = expectIdentifier("element type such as 'f32'");
   stmt->dtype = dtype.text;
   stmt->dtypeLoc = dtype.loc;
   expect(Tok::LBracket, "before the input shape");
@@ -299,12 +292,7 @@ StmtPtr Parser::parseInput() {
 
 StmtPtr Parser::parseOutput() {
   auto stmt = std::make_unique<OutputStmt>(advance().loc);
-  if (!at(Tok::Identifier)) {
-    errorAt(peek(), "expected output name after 'output', found " +
-                        describe(peek()));
-    throw SyntaxError();
-  }
-  const Token &name = advance();
+  const Token &name = expectIdentifier("output name after 'output'");
   stmt->name = name.text;
   stmt->nameLoc = name.loc;
   stmt->nameLength = name.length;
@@ -315,12 +303,7 @@ StmtPtr Parser::parseOutput() {
 
 StmtPtr Parser::parseBlock() {
   auto stmt = std::make_unique<BlockStmt>(advance().loc);
-  if (!at(Tok::Identifier)) {
-    errorAt(peek(), "expected block name after 'block', found " +
-                        describe(peek()));
-    throw SyntaxError();
-  }
-  const Token &name = advance();
+  const Token &name = expectIdentifier("block name after 'block'");
   stmt->name = name.text;
   stmt->nameLoc = name.loc;
   stmt->nameLength = name.length;
@@ -340,11 +323,7 @@ LoopVar Parser::parseLoopVar() {
     expect(Tok::RParen, "after the loop variables");
     return var;
   }
-  if (!at(Tok::Identifier)) {
-    errorAt(peek(), "expected loop variable, found " + describe(peek()));
-    throw SyntaxError();
-  }
-  const Token &name = advance();
+  const Token &name = expectIdentifier("loop variable");
   var.name = name.text;
   var.loc = name.loc;
   var.length = name.length;

@@ -54,6 +54,7 @@ private:
   bool at(Tok kind) const { return peek().kind == kind; }
   bool consume(Tok kind);
   bool expect(Tok kind, const char *context);
+  const Token &expectIdentifier(const std::string &what);
   void errorAt(const Token &token, const std::string &message);
   void skipNewlines();
   void endStatement();

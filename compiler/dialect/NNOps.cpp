@@ -156,34 +156,29 @@ FailureOr<Shape> Conv2DOp::inferResultShape() {
   return Shape{(*in)[0], w[0], oh, ow};
 }
 
-FailureOr<Shape> DenseOp::inferResultShape() {
-  Operation *op = getOperation();
-  auto in = operandShape(op, getInput(), 2, "input");
+/// [N, in] x weight [out, in] (+ bias [out]) -> [N, out].
+static FailureOr<Shape> denseShape(Operation *op, Value input, Value weight,
+                                   Value bias) {
+  auto in = operandShape(op, input, 2, "input");
   if (failed(in))
     return failure();
-  auto weight = dyn_cast<RankedTensorType>(getWeight().getType());
-  if (!weight || weight.getRank() != 2 || !weight.hasStaticShape())
-    return emitOpError("weight must be a static [out, in] tensor");
-  int64_t out = weight.getShape()[0];
-  if (failed(expectParam(op, getWeight(), {out, (*in)[1]}, "weight")))
+  auto type = dyn_cast<RankedTensorType>(weight.getType());
+  if (!type || type.getRank() != 2 || !type.hasStaticShape())
+    return op->emitOpError("weight must be a static [out, in] tensor");
+  int64_t out = type.getShape()[0];
+  if (failed(expectParam(op, weight, {out, (*in)[1]}, "weight")))
     return failure();
-  if (getBias() && failed(expectParam(op, getBias(), {out}, "bias")))
+  if (bias && failed(expectParam(op, bias, {out}, "bias")))
     return failure();
   return Shape{(*in)[0], out};
 }
 
+FailureOr<Shape> DenseOp::inferResultShape() {
+  return denseShape(getOperation(), getInput(), getWeight(), getBias());
+}
+
 FailureOr<Shape> RbfOp::inferResultShape() {
-  Operation *op = getOperation();
-  auto in = operandShape(op, getInput(), 2, "input");
-  if (failed(in))
-    return failure();
-  auto weight = dyn_cast<RankedTensorType>(getWeight().getType());
-  if (!weight || weight.getRank() != 2 || !weight.hasStaticShape())
-    return emitOpError("weight must be a static [units, in] tensor");
-  int64_t out = weight.getShape()[0];
-  if (failed(expectParam(op, getWeight(), {out, (*in)[1]}, "weight")))
-    return failure();
-  return Shape{(*in)[0], out};
+  return denseShape(getOperation(), getInput(), getWeight(), Value());
 }
 
 FailureOr<Shape> BatchNormOp::inferResultShape() {

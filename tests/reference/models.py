@@ -134,14 +134,16 @@ class GoogLeNet(nn.Module):
             nn.MaxPool2d(3, 2, ceil_mode=True))
         self.i3a = Inception(192, 64, 96, 128, 16, 32, 32)
         self.i3b = Inception(256, 128, 128, 192, 32, 96, 64)
+        # Registered in the model file's order, so parameters line up.
         self.i4a = Inception(480, 192, 96, 208, 16, 48, 64)
+        self.aux1 = self.auxiliary(512, classes)
         self.i4b = Inception(512, 160, 112, 224, 24, 64, 64)
         self.i4c = Inception(512, 128, 128, 256, 24, 64, 64)
         self.i4d = Inception(512, 112, 144, 288, 32, 64, 64)
+        self.aux2 = self.auxiliary(528, classes)
         self.i4e = Inception(528, 256, 160, 320, 32, 128, 128)
         self.i5a = Inception(832, 256, 160, 320, 32, 128, 128)
         self.i5b = Inception(832, 384, 192, 384, 48, 128, 128)
-        self.aux1, self.aux2 = self.auxiliary(512, classes), self.auxiliary(528, classes)
         self.fc = nn.Linear(1024, classes)
 
     @staticmethod
@@ -159,7 +161,7 @@ class GoogLeNet(nn.Module):
         x = F.max_pool2d(self.i4e(x), 3, 2, ceil_mode=True)
         x = self.i5b(self.i5a(x))
         x = F.dropout(F.adaptive_avg_pool2d(x, 1).flatten(1), 0.4, self.training)
-        return self.fc(x), aux1, aux2
+        return aux1, aux2, self.fc(x)  # the model file's output order
 
 
 def googlenet():

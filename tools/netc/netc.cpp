@@ -3,9 +3,11 @@
 //   netc check   FILE            parse and verify
 //   netc summary FILE [--json]   layer table with shapes, parameters, MACs
 //   netc emit    FILE --ast|--mlir
+//   netc build   FILE -o OUT     a standalone inference program
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/codegen/ProgramBuilder.h"
 #include "compiler/mlirgen/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "dsl/Summary.h"
@@ -16,6 +18,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <CLI/CLI.hpp>
+#include <Halide.h>
 
 #include <iostream>
 
@@ -123,6 +126,28 @@ int main(int argc, char **argv) {
       throw CLI::ValidationError("emit", "one of --ast or --mlir is required");
   });
 
+  Common buildArgs;
+  netc::codegen::BuildOptions buildOptions;
+  CLI::App *build = app.add_subcommand(
+      "build", "Compile the model into a standalone inference program");
+  addCommon(*build, buildArgs);
+  build->add_option("-o,--output", buildOptions.output, "The program to write")
+      ->required();
+  build->add_option("--target", buildOptions.target,
+                    "Halide target, e.g. x86-64-linux-avx2-fma (default: host)")
+      ->check([](const std::string &target) {
+        return target == "host" || Halide::Target::validate_target_string(target)
+                   ? std::string()
+                   : "unknown Halide target '" + target + "'";
+      });
+  build->add_option("--cache", buildOptions.cacheDir,
+                    "Kernel cache folder (default: $NETC_CACHE_DIR, else "
+                    "~/.cache/netc)");
+  build->add_option("--keep", buildOptions.workDir,
+                    "Keep the generated driver source in this folder");
+  build->add_flag("-v,--verbose", buildOptions.verbose,
+                  "Print each kernel and the compiler command");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -131,6 +156,29 @@ int main(int argc, char **argv) {
   }
 
   Loaded loaded;
+  if (*build) {
+    if (!load(buildArgs, true, loaded))
+      return 1;
+    mlir::MLIRContext context;
+    llvm::SourceMgr sourceMgr;
+    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
+    auto module = netc::buildShapedModule(context, *loaded.graph);
+    if (!module)
+      return 1;
+    buildOptions.source = buildArgs.file;
+    try {
+      return netc::codegen::buildProgram(*module, *loaded.graph, buildOptions,
+                                         std::cerr)
+                 ? 0
+                 : 1;
+    } catch (const Halide::CompileError &e) {
+      std::cerr << "netc: error: Halide could not compile a kernel: "
+                << e.what() << "\n";
+    } catch (const Halide::Error &e) {
+      std::cerr << "netc: error: " << e.what() << "\n";
+    }
+    return 1;
+  }
   if (*check) {
     return load(checkArgs, true, loaded) ? 0 : 1;
   }

@@ -1,0 +1,183 @@
+//===- ProgramBuilder.cpp - From nn module to standalone program ----------===//
+
+#include "compiler/codegen/ProgramBuilder.h"
+
+#include "compiler/codegen/Plan.h"
+#include "compiler/dialect/NNOps.h"
+#include "compiler/halide/KernelCompiler.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace netc::codegen {
+
+namespace {
+
+std::vector<int64_t> perSample(mlir::Value value) {
+  auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+  return {type.getShape().begin() + 1, type.getShape().end()};
+}
+
+std::string layerName(mlir::Operation *op) {
+  if (auto name = mlir::dyn_cast<mlir::NameLoc>(op->getLoc()))
+    return name.getName().str();
+  return op->getName().stripDialect().str();
+}
+
+std::string shellQuote(const std::string &text) {
+  std::string out = "'";
+  for (char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+} // namespace
+
+bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
+                  const BuildOptions &options, std::ostream &log) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>("forward");
+  if (!func) {
+    log << "netc: error: the module has no @forward function\n";
+    return false;
+  }
+  Halide::Target target = options.target == "host"
+                              ? Halide::get_host_target()
+                              : Halide::Target(options.target);
+  halide::KernelCompiler compiler(options.cacheDir.empty()
+                                      ? halide::KernelCompiler::defaultCacheDir()
+                                      : options.cacheDir,
+                                  target);
+
+  ProgramPlan plan;
+  plan.model = graph.modelName;
+  plan.source = options.source;
+  plan.target = target.to_string();
+  plan.netcVersion = "0.1.0";
+  for (const dsl::Node &node : graph.nodes)
+    for (const dsl::ParamTensor &param : node.params)
+      plan.params.push_back({param.name, param.shape});
+  for (int id : graph.inputs)
+    plan.inputs.push_back({graph.nodes[id].name, graph.nodes[id].shape});
+  for (const dsl::GraphOutput &output : graph.outputs)
+    plan.outputs.push_back({output.name, graph.nodes[output.node].shape});
+
+  std::map<mlir::Value, std::string, bool (*)(mlir::Value, mlir::Value)> refs(
+      [](mlir::Value a, mlir::Value b) {
+        return a.getAsOpaquePointer() < b.getAsOpaquePointer();
+      });
+  for (auto [i, arg] : llvm::enumerate(func.getArguments()))
+    refs[arg] = "in[" + std::to_string(i) + "]";
+
+  std::vector<std::string> objects;
+  std::map<std::string, halide::CompiledKernel> kernels; // by key
+  int params = 0, temps = 0, compiled = 0, cached = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (mlir::Operation &operation : func.getBody().front()) {
+    mlir::Operation *op = &operation;
+    if (mlir::isa<mlir::func::ReturnOp>(op))
+      continue;
+    if (mlir::isa<nn::ParamOp>(op)) {
+      refs[op->getResult(0)] = "p[" + std::to_string(params++) + "]";
+      continue;
+    }
+    PlanStep step;
+    step.layer = layerName(op);
+    step.op = op->getName().stripDialect().str();
+    step.result = "t" + std::to_string(temps++);
+    step.shape = perSample(op->getResult(0));
+    for (mlir::Value operand : op->getOperands()) {
+      step.args.push_back(refs.at(operand));
+      auto type = mlir::cast<mlir::RankedTensorType>(operand.getType());
+      bool param = mlir::isa_and_nonnull<nn::ParamOp>(operand.getDefiningOp());
+      step.argShapes.push_back(param ? fullShape(type.getShape().vec())
+                                     : batchedShape(perSample(operand)));
+    }
+    if (mlir::isa<nn::DropoutOp>(op)) {
+      step.kind = PlanStep::Kind::Alias;
+    } else if (mlir::isa<nn::FlattenOp>(op)) {
+      step.kind = PlanStep::Kind::Reshape;
+    } else {
+      std::string key = halide::kernelKey(op);
+      auto it = kernels.find(key);
+      if (it == kernels.end()) {
+        halide::LoweredOp lowered = halide::lowerOp(op);
+        halide::Schedule schedule = halide::defaultSchedule(lowered, target);
+        halide::CompiledKernel kernel = compiler.compile(lowered, key, schedule);
+        (kernel.fromCache ? cached : compiled)++;
+        if (options.verbose)
+          log << "netc: " << (kernel.fromCache ? "cached  " : "compiled ")
+              << kernel.symbol << " for " << step.layer << "\n";
+        objects.push_back(kernel.object);
+        std::string header = kernel.header.substr(kernel.header.rfind('/') + 1);
+        plan.kernelHeaders.push_back(header);
+        it = kernels.emplace(key, kernel).first;
+      }
+      step.symbol = it->second.symbol;
+    }
+    refs[op->getResult(0)] = step.result;
+    plan.steps.push_back(std::move(step));
+  }
+  mlir::Operation *ret = func.getBody().front().getTerminator();
+  for (mlir::Value value : ret->getOperands())
+    plan.outputRefs.push_back(refs.at(value));
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  log << "netc: " << kernels.size() << " kernels for " << plan.steps.size()
+      << " layers (" << compiled << " compiled, " << cached
+      << " from the cache) in " << std::fixed << std::setprecision(1)
+      << seconds << " s\n";
+
+  // The driver and the link.
+  std::string work = options.workDir;
+  bool temporary = work.empty();
+  if (temporary) {
+    char pattern[] = "/tmp/netc-build-XXXXXX";
+    if (!mkdtemp(pattern)) {
+      log << "netc: error: cannot create a temporary folder\n";
+      return false;
+    }
+    work = pattern;
+  } else {
+    mkdir(work.c_str(), 0755);
+  }
+  std::string mainFile = work + "/" + plan.model + "_main.cpp";
+  std::ofstream(mainFile) << emitDriver(plan);
+
+  const char *cxx = std::getenv("CXX");
+  std::string command = std::string(cxx && *cxx ? cxx : "c++") +
+                        " -std=c++17 -O2 -I" + shellQuote(compiler.cacheDirectory()) +
+                        " -I" + shellQuote(NETC_RUNTIME_INCLUDE_DIR) +
+                        " -isystem " + shellQuote(NETC_HALIDE_INCLUDE_DIR) + " " +
+                        shellQuote(mainFile);
+  for (const std::string &object : objects)
+    command += " " + shellQuote(object);
+  command += " " + shellQuote(compiler.runtimeObject()) + " " +
+             shellQuote(NETC_RUNTIME_LIBRARY) + " -lpthread -ldl -lm -o " +
+             shellQuote(options.output);
+  if (options.verbose)
+    log << "netc: " << command << "\n";
+  int status = std::system(command.c_str());
+  if (temporary && status == 0) {
+    unlink(mainFile.c_str());
+    rmdir(work.c_str());
+  }
+  if (status != 0) {
+    log << "netc: error: the C++ compiler failed (exit "
+        << (WIFEXITED(status) ? WEXITSTATUS(status) : status) << ")"
+        << (temporary ? "; the driver is kept in " + work : "") << "\n";
+    return false;
+  }
+  log << "netc: wrote " << options.output << "\n";
+  return true;
+}
+
+} // namespace netc::codegen

@@ -1,0 +1,375 @@
+//===- OpLowering.cpp - nn ops as Halide pipelines ------------------------===//
+
+#include "compiler/halide/OpLowering.h"
+
+#include "compiler/dialect/NNOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace Halide;
+using namespace netc::nn;
+
+namespace netc::halide {
+
+namespace {
+
+/// The static shape of a value, batch first (dynamic batch as -1).
+std::vector<int64_t> shapeOf(mlir::Value value) {
+  auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+  std::vector<int64_t> shape;
+  for (int64_t d : type.getShape())
+    shape.push_back(mlir::ShapedType::isDynamic(d) ? -1 : d);
+  return shape;
+}
+
+/// An input buffer for `value`, its static extents declared so Halide can
+/// specialize on them; a dynamic batch stays free.
+ImageParam bufferFor(mlir::Value value, const std::string &name) {
+  std::vector<int64_t> shape = shapeOf(value);
+  int dims = static_cast<int>(shape.size());
+  ImageParam param(Float(32), dims, name);
+  for (int i = 0; i < dims; ++i) {
+    int64_t extent = shape[dims - 1 - i];
+    if (extent >= 0)
+      param.dim(i).set_bounds(0, static_cast<int>(extent));
+    else
+      param.dim(i).set_min(0);
+  }
+  return param;
+}
+
+std::vector<Var> varsFor(size_t dims) {
+  static const char *names[] = {"x", "y", "c", "n"};
+  std::vector<Var> vars;
+  for (size_t i = 0; i < dims; ++i)
+    vars.emplace_back(dims == 2 ? (i == 0 ? "f" : "n") : names[i]);
+  return vars;
+}
+
+/// Zero outside [0, W) x [0, H) in the first two dimensions.
+Func zeroPadded(ImageParam &in, int64_t w, int64_t h, float value = 0.0f) {
+  Region bounds = {Range(0, static_cast<int>(w)), Range(0, static_cast<int>(h)),
+                   Range(), Range()};
+  return BoundaryConditions::constant_exterior(in, value, bounds);
+}
+
+LoweredOp lowerConv(Conv2DOp op) {
+  LoweredOp k;
+  std::vector<int64_t> in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.args = {input, weight};
+  auto stride = op.getStride(), dilation = op.getDilation(), pad = op.getPad();
+  int64_t groups = op.getGroups();
+  int64_t outPerGroup = w[0] / groups, inPerGroup = w[1];
+
+  Var x("x"), y("y"), c("c"), n("n");
+  Func padded = zeroPadded(input, in[3], in[2]);
+  RDom r(0, static_cast<int>(w[3]), 0, static_cast<int>(w[2]), 0,
+         static_cast<int>(inPerGroup), "r");
+  Expr group = c / static_cast<int>(outPerGroup);
+  Expr ix = x * static_cast<int>(stride[1]) + r.x * static_cast<int>(dilation[1]) -
+            static_cast<int>(pad[2]);
+  Expr iy = y * static_cast<int>(stride[0]) + r.y * static_cast<int>(dilation[0]) -
+            static_cast<int>(pad[0]);
+  Expr ic = group * static_cast<int>(inPerGroup) + r.z;
+
+  Func conv("conv");
+  if (op.getBias()) {
+    ImageParam bias = bufferFor(op.getBias(), "bias");
+    k.args.push_back(bias);
+    conv(x, y, c, n) = bias(c);
+  } else {
+    conv(x, y, c, n) = 0.0f;
+  }
+  conv(x, y, c, n) += padded(ix, iy, ic, n) * weight(r.x, r.y, r.z, c);
+  k.output = conv;
+  k.vars = {x, y, c, n};
+  return k;
+}
+
+LoweredOp lowerDenseLike(mlir::Operation *op, bool rbf) {
+  LoweredOp k;
+  mlir::Value inputValue = op->getOperand(0), weightValue = op->getOperand(1);
+  std::vector<int64_t> in = shapeOf(inputValue);
+  ImageParam input = bufferFor(inputValue, "input");
+  ImageParam weight = bufferFor(weightValue, "weight");
+  k.args = {input, weight};
+  Var f("f"), n("n");
+  RDom r(0, static_cast<int>(in[1]), "r");
+  Func out(rbf ? "rbf" : "dense");
+  if (!rbf && op->getNumOperands() == 3) {
+    ImageParam bias = bufferFor(op->getOperand(2), "bias");
+    k.args.push_back(bias);
+    out(f, n) = bias(f);
+  } else {
+    out(f, n) = 0.0f;
+  }
+  if (rbf) {
+    Expr d = input(r, n) - weight(r, f);
+    out(f, n) += d * d;
+  } else {
+    out(f, n) += input(r, n) * weight(r, f);
+  }
+  k.output = out;
+  k.vars = {f, n};
+  return k;
+}
+
+LoweredOp lowerPool(mlir::Operation *op, bool isMax) {
+  LoweredOp k;
+  mlir::Value inputValue = op->getOperand(0);
+  std::vector<int64_t> in = shapeOf(inputValue);
+  ImageParam input = bufferFor(inputValue, "input");
+  k.args = {input};
+  llvm::ArrayRef<int64_t> kernel, stride, pad;
+  bool countPad = true;
+  if (auto maxPool = mlir::dyn_cast<MaxPool2DOp>(op)) {
+    kernel = maxPool.getKernel(), stride = maxPool.getStride(),
+    pad = maxPool.getPad();
+  } else {
+    auto avgPool = mlir::cast<AvgPool2DOp>(op);
+    kernel = avgPool.getKernel(), stride = avgPool.getStride(),
+    pad = avgPool.getPad();
+    countPad = avgPool.getCountIncludePad();
+  }
+  int kh = int(kernel[0]), kw = int(kernel[1]);
+  int sh = int(stride[0]), sw = int(stride[1]);
+  int pt = int(pad[0]), pl = int(pad[2]);
+  int height = int(in[2]), width = int(in[3]);
+
+  Var x("x"), y("y"), c("c"), n("n");
+  RDom r(0, kw, 0, kh, "r");
+  Expr ix = x * sw - pl + r.x, iy = y * sh - pt + r.y;
+  Func out(isMax ? "maxpool" : "avgpool");
+  if (isMax) {
+    Func padded = zeroPadded(input, width, height,
+                             -std::numeric_limits<float>::infinity());
+    out(x, y, c, n) = maximum(padded(ix, iy, c, n));
+  } else {
+    Func padded = zeroPadded(input, width, height);
+    Func total("total");
+    total(x, y, c, n) = sum(padded(ix, iy, c, n));
+    // PyTorch's divisor: the window clipped to the padded input (with
+    // count_pad) or to the input itself (without).
+    Expr x0 = x * sw - pl, y0 = y * sh - pt;
+    Expr count;
+    if (countPad) {
+      Expr x1 = min(x0 + kw, width + int(pad[3])), y1 = min(y0 + kh, height + int(pad[1]));
+      count = (x1 - x0) * (y1 - y0);
+    } else {
+      Expr x1 = min(x0 + kw, width), y1 = min(y0 + kh, height);
+      count = (x1 - max(x0, 0)) * (y1 - max(y0, 0));
+    }
+    out(x, y, c, n) = total(x, y, c, n) / cast<float>(count);
+    k.stages.push_back(total);
+  }
+  k.output = out;
+  k.vars = {x, y, c, n};
+  return k;
+}
+
+LoweredOp lowerUnary(mlir::Operation *op) {
+  LoweredOp k;
+  mlir::Value inputValue = op->getOperand(0);
+  std::vector<int64_t> in = shapeOf(inputValue);
+  ImageParam input = bufferFor(inputValue, "input");
+  k.args = {input};
+  std::vector<Var> vars = varsFor(in.size());
+  std::vector<Expr> at(vars.begin(), vars.end());
+  Func out(op->getName().stripDialect().str());
+  Expr v = input(at);
+  if (mlir::isa<ReluOp>(op)) {
+    out(vars) = max(v, 0.0f);
+  } else if (mlir::isa<TanhOp>(op)) {
+    out(vars) = tanh(v);
+  } else if (mlir::isa<SigmoidOp>(op)) {
+    out(vars) = 1.0f / (1.0f + exp(-v));
+  } else if (mlir::isa<SoftmaxOp>(op)) {
+    // Over channels: dimension size-2 in Halide order (c of xycn, f of fn).
+    size_t axis = in.size() - 2;
+    int channels = int(in[1]);
+    RDom r(0, channels, "r");
+    std::vector<Expr> atR = at;
+    atR[axis] = r;
+    Func peak("peak"), total("total");
+    std::vector<Var> rest = vars;
+    peak(vars) = maximum(input(atR));
+    std::vector<Expr> reduced = at;
+    reduced[axis] = 0;
+    total(vars) = sum(exp(input(atR) - peak(reduced)));
+    out(vars) = exp(v - peak(reduced)) / total(reduced);
+    k.stages = {peak, total};
+  } else if (auto lrn = mlir::dyn_cast<LRNOp>(op)) {
+    int size = int(lrn.getSize());
+    int channels = int(in[1]);
+    float alpha = float(lrn.getAlpha().convertToDouble());
+    float beta = float(lrn.getBeta().convertToDouble());
+    float kk = float(lrn.getK().convertToDouble());
+    // PyTorch: the window holds size/2 channels before and (size-1)/2 after.
+    RDom r(-(size / 2), size, "r");
+    Expr cc = vars[2] + r;
+    Func squares("squares");
+    squares(vars) = v * v;
+    Func windowSum("window_sum");
+    windowSum(vars) = sum(select(cc >= 0 && cc < channels,
+                                 squares(vars[0], vars[1], clamp(cc, 0, channels - 1), vars[3]),
+                                 0.0f));
+    out(vars) = v / pow(kk + alpha / size * windowSum(vars), beta);
+    k.stages = {squares, windowSum};
+  } else {
+    throw std::runtime_error("no Halide lowering for " +
+                             op->getName().getStringRef().str());
+  }
+  k.output = out;
+  k.vars = vars;
+  return k;
+}
+
+LoweredOp lowerBatchNorm(BatchNormOp op) {
+  LoweredOp k;
+  std::vector<int64_t> in = shapeOf(op.getInput());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam gamma = bufferFor(op.getWeight(), "weight");
+  ImageParam beta = bufferFor(op.getBias(), "bias");
+  ImageParam mean = bufferFor(op.getRunningMean(), "running_mean");
+  ImageParam var = bufferFor(op.getRunningVar(), "running_var");
+  k.args = {input, gamma, beta, mean, var};
+  std::vector<Var> vars = varsFor(in.size());
+  std::vector<Expr> at(vars.begin(), vars.end());
+  Var c = vars[in.size() - 2];
+  float eps = float(op.getEps().convertToDouble());
+  Func scale("scale");
+  Var cc("cc");
+  scale(cc) = gamma(cc) / sqrt(var(cc) + eps);
+  Func out("batchnorm");
+  out(vars) = (input(at) - mean(c)) * scale(c) + beta(c);
+  k.output = out;
+  k.vars = vars;
+  k.stages = {scale};
+  return k;
+}
+
+LoweredOp lowerGlobalAvgPool(GlobalAvgPoolOp op) {
+  LoweredOp k;
+  std::vector<int64_t> in = shapeOf(op.getInput());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {input};
+  Var x("x"), y("y"), c("c"), n("n");
+  RDom r(0, int(in[3]), 0, int(in[2]), "r");
+  Func total("total");
+  total(c, n) = sum(input(r.x, r.y, c, n));
+  Func out("global_avgpool");
+  out(x, y, c, n) = total(c, n) / float(in[2] * in[3]);
+  k.output = out;
+  k.vars = {x, y, c, n};
+  k.stages = {total};
+  return k;
+}
+
+LoweredOp lowerAdd(AddOp op) {
+  LoweredOp k;
+  std::vector<int64_t> shape = shapeOf(op.getLhs());
+  ImageParam lhs = bufferFor(op.getLhs(), "lhs");
+  ImageParam rhs = bufferFor(op.getRhs(), "rhs");
+  k.args = {lhs, rhs};
+  std::vector<Var> vars = varsFor(shape.size());
+  std::vector<Expr> at(vars.begin(), vars.end());
+  Func out("add");
+  out(vars) = lhs(at) + rhs(at);
+  k.output = out;
+  k.vars = vars;
+  return k;
+}
+
+LoweredOp lowerConcat(ConcatOp op) {
+  LoweredOp k;
+  size_t rank = shapeOf(op.getInputs()[0]).size();
+  std::vector<Var> vars = varsFor(rank);
+  Var c = vars[rank - 2];
+  Expr value;
+  int offset = 0;
+  std::vector<std::pair<Expr, Expr>> pieces;
+  for (auto [i, input] : llvm::enumerate(op.getInputs())) {
+    ImageParam param = bufferFor(input, "input" + std::to_string(i));
+    k.args.push_back(param);
+    int channels = int(shapeOf(input)[1]);
+    std::vector<Expr> at(vars.begin(), vars.end());
+    at[rank - 2] = clamp(c - offset, 0, channels - 1);
+    pieces.push_back({c < offset + channels, param(at)});
+    offset += channels;
+  }
+  value = pieces.back().second;
+  for (auto it = pieces.rbegin() + 1; it != pieces.rend(); ++it)
+    value = select(it->first, it->second, value);
+  Func out("concat");
+  out(vars) = value;
+  k.output = out;
+  k.vars = vars;
+  return k;
+}
+
+LoweredOp lowerChannelPad(ChannelPadOp op) {
+  LoweredOp k;
+  std::vector<int64_t> in = shapeOf(op.getInput());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {input};
+  Var x("x"), y("y"), c("c"), n("n");
+  int before = int(op.getBeforeAttr().getInt()), channels = int(in[1]);
+  Func out("channel_pad");
+  out(x, y, c, n) = select(c >= before && c < before + channels,
+                           input(x, y, clamp(c - before, 0, channels - 1), n),
+                           0.0f);
+  k.output = out;
+  k.vars = {x, y, c, n};
+  return k;
+}
+
+} // namespace
+
+bool isViewOp(mlir::Operation *op) {
+  return mlir::isa<DropoutOp, FlattenOp>(op);
+}
+
+LoweredOp lowerOp(mlir::Operation *op) {
+  LoweredOp k;
+  if (auto conv = mlir::dyn_cast<Conv2DOp>(op))
+    k = lowerConv(conv);
+  else if (mlir::isa<DenseOp>(op))
+    k = lowerDenseLike(op, /*rbf=*/false);
+  else if (mlir::isa<RbfOp>(op))
+    k = lowerDenseLike(op, /*rbf=*/true);
+  else if (mlir::isa<MaxPool2DOp>(op))
+    k = lowerPool(op, /*isMax=*/true);
+  else if (mlir::isa<AvgPool2DOp>(op))
+    k = lowerPool(op, /*isMax=*/false);
+  else if (auto bn = mlir::dyn_cast<BatchNormOp>(op))
+    k = lowerBatchNorm(bn);
+  else if (auto gap = mlir::dyn_cast<GlobalAvgPoolOp>(op))
+    k = lowerGlobalAvgPool(gap);
+  else if (auto add = mlir::dyn_cast<AddOp>(op))
+    k = lowerAdd(add);
+  else if (auto concat = mlir::dyn_cast<ConcatOp>(op))
+    k = lowerConcat(concat);
+  else if (auto pad = mlir::dyn_cast<ChannelPadOp>(op))
+    k = lowerChannelPad(pad);
+  else
+    k = lowerUnary(op);
+  k.opName = op->getName().stripDialect().str();
+  k.outputShape = shapeOf(op->getResult(0));
+  return k;
+}
+
+std::string kernelKey(mlir::Operation *op) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << op->getName() << " ";
+  op->getAttrDictionary().print(os);
+  for (mlir::Type type : op->getOperandTypes())
+    os << " " << type;
+  os << " -> " << op->getResult(0).getType();
+  return key;
+}
+
+} // namespace netc::halide

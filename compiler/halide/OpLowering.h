@@ -1,0 +1,42 @@
+//===- OpLowering.h - nn ops as Halide pipelines ----------------*- C++ -*-===//
+//
+// Each nn op becomes a Halide algorithm over buffers whose dimensions are the
+// tensor's reversed: NCHW activations are (x, y, c, n), OIHW weights
+// (kx, ky, i, o). Shapes are static except the batch. The schedule is chosen
+// separately (Schedule.h) so that tuning can replace it.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <Halide.h>
+
+#include "mlir/IR/Operation.h"
+
+#include <string>
+#include <vector>
+
+namespace netc::halide {
+
+/// One kernel: its argument buffers in operand order and its output.
+struct LoweredOp {
+  std::string opName;                  // "conv2d", "relu", …
+  std::vector<Halide::ImageParam> args;
+  Halide::Func output;
+  std::vector<Halide::Var> vars;       // the output's dimensions, x first
+  std::vector<int64_t> outputShape;    // PyTorch order, batch first (-1)
+  /// Reductions and intermediate stages the schedule may place.
+  std::vector<Halide::Func> stages;
+};
+
+/// Ops that need no kernel: dropout (the identity in inference) and
+/// flatten (a reshape of contiguous memory).
+bool isViewOp(mlir::Operation *op);
+
+/// Builds the algorithm of `op`. `op` must be a shaped nn layer op.
+LoweredOp lowerOp(mlir::Operation *op);
+
+/// A text that is equal for two ops exactly when they compile to the same
+/// kernel: the op, its attributes and its operand and result types.
+std::string kernelKey(mlir::Operation *op);
+
+} // namespace netc::halide

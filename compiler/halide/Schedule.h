@@ -1,0 +1,29 @@
+//===- Schedule.h - How a kernel is computed --------------------*- C++ -*-===//
+//
+// A schedule is data carried per kernel, so tuning can replace it without
+// touching the algorithm. These are the defaults chosen for the target.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/halide/OpLowering.h"
+
+#include <string>
+
+namespace netc::halide {
+
+struct Schedule {
+  int vectorWidth = 8;   // floats per vector: 16 with AVX-512, 8 with AVX2
+  bool parallel = true;  // spread channels and batch over threads
+
+  /// A short text that becomes part of the kernel's cache key.
+  std::string key() const;
+};
+
+/// The default schedule for `op` on `target`.
+Schedule defaultSchedule(const LoweredOp &op, const Halide::Target &target);
+
+/// Applies `schedule` to the kernel's Funcs.
+void applySchedule(LoweredOp &op, const Schedule &schedule);
+
+} // namespace netc::halide

@@ -1,0 +1,257 @@
+//===- Program.cpp - The command line of a generated program --------------===//
+
+#include "Program.h"
+
+#include "Error.h"
+#include "Npy.h"
+#include "SafeTensors.h"
+
+#include <CLI/CLI.hpp>
+#include <HalideRuntime.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <iostream>
+#include <map>
+
+namespace netc::rt {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+int64_t count(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+void printInfo(const ModelSpec &spec, bool json) {
+  if (json) {
+    nlohmann::ordered_json j;
+    j["model"] = spec.name;
+    j["source"] = spec.source;
+    j["target"] = spec.target;
+    auto list = [](const std::vector<TensorSpec> &tensors) {
+      nlohmann::ordered_json a = nlohmann::ordered_json::array();
+      for (const TensorSpec &t : tensors)
+        a.push_back({{"name", t.name}, {"shape", t.shape}, {"dtype", "F32"}});
+      return a;
+    };
+    j["inputs"] = list(spec.inputs);
+    j["outputs"] = list(spec.outputs);
+    j["params"] = list(spec.params);
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  int64_t total = 0;
+  for (const TensorSpec &p : spec.params)
+    total += count(p.shape);
+  std::cout << "Model:   " << spec.name << " (compiled from " << spec.source
+            << ")\nTarget:  " << spec.target << "\n";
+  for (const TensorSpec &t : spec.inputs)
+    std::cout << "Input:   " << t.name << " " << shapeText(t.shape)
+              << " per sample, f32\n";
+  for (const TensorSpec &t : spec.outputs)
+    std::cout << "Output:  " << t.name << " " << shapeText(t.shape)
+              << " per sample, f32\n";
+  std::cout << "Weights: " << spec.params.size() << " tensors, " << total
+            << " values, safetensors F32 with these names:\n";
+  for (const TensorSpec &p : spec.params)
+    std::cout << "  " << p.name << " " << shapeText(p.shape) << "\n";
+}
+
+/// Splits "NAME=PATH" (or a bare PATH for the only tensor).
+std::map<std::string, std::string>
+namedPaths(const std::vector<std::string> &values,
+           const std::vector<TensorSpec> &tensors, const char *flag) {
+  std::map<std::string, std::string> paths;
+  for (const std::string &value : values) {
+    size_t eq = value.find('=');
+    std::string name, path = value;
+    if (eq != std::string::npos) {
+      name = value.substr(0, eq);
+      path = value.substr(eq + 1);
+      bool known = false;
+      for (const TensorSpec &t : tensors)
+        known |= t.name == name;
+      if (!known)
+        throw Error(std::string(flag) + ": the model has no tensor '" + name +
+                    "'");
+    } else {
+      name = tensors.front().name;
+    }
+    paths[name] = path;
+  }
+  return paths;
+}
+
+int infer(const ModelSpec &spec, const std::string &weights,
+          const std::vector<std::string> &inputArgs,
+          const std::vector<std::string> &outputArgs) {
+  std::vector<Buffer> params = loadParams(spec, weights);
+  auto inputPaths = namedPaths(inputArgs, spec.inputs, "--input");
+  std::vector<Buffer> inputs;
+  int64_t batch = -1;
+  for (const TensorSpec &t : spec.inputs) {
+    auto it = inputPaths.find(t.name);
+    if (it == inputPaths.end())
+      throw Error("--input: no file given for input '" + t.name + "'");
+    NamedTensor x = readNpy(it->second);
+    std::vector<int64_t> perSample(x.shape.begin() + (x.shape.empty() ? 0 : 1),
+                                   x.shape.end());
+    if (x.shape.size() != t.shape.size() + 1 || perSample != t.shape)
+      throw Error(it->second + ": input '" + t.name + "' must have shape [N, " +
+                  shapeText(t.shape).substr(1) + ", got " +
+                  shapeText(x.shape));
+    if (batch >= 0 && x.shape[0] != batch)
+      throw Error(it->second + ": batch " + std::to_string(x.shape[0]) +
+                  " differs from the other inputs' " + std::to_string(batch));
+    batch = x.shape[0];
+    Buffer buffer = makeBuffer(t.shape, batch);
+    std::memcpy(buffer.data(), x.data.data(), x.data.size() * sizeof(float));
+    inputs.push_back(std::move(buffer));
+  }
+  std::vector<Buffer> outputs;
+  for (const TensorSpec &t : spec.outputs)
+    outputs.push_back(makeBuffer(t.shape, batch));
+  spec.forward(params, inputs, outputs);
+
+  auto outputPaths = namedPaths(outputArgs, spec.outputs, "--output");
+  for (size_t i = 0; i < spec.outputs.size(); ++i) {
+    auto it = outputPaths.find(spec.outputs[i].name);
+    if (it == outputPaths.end())
+      continue;
+    NamedTensor y;
+    y.name = spec.outputs[i].name;
+    y.shape = {batch};
+    y.shape.insert(y.shape.end(), spec.outputs[i].shape.begin(),
+                   spec.outputs[i].shape.end());
+    y.data.assign(outputs[i].data(), outputs[i].data() + count(y.shape));
+    writeNpy(it->second, y);
+  }
+  return 0;
+}
+
+} // namespace
+
+Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch) {
+  std::vector<int> extents;
+  for (auto it = shape.rbegin(); it != shape.rend(); ++it)
+    extents.push_back(static_cast<int>(*it));
+  if (batch >= 0)
+    extents.push_back(static_cast<int>(batch));
+  return Buffer(extents);
+}
+
+Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch) {
+  std::vector<int> extents;
+  for (auto it = shape.rbegin(); it != shape.rend(); ++it)
+    extents.push_back(static_cast<int>(*it));
+  extents.push_back(static_cast<int>(batch));
+  return Buffer(src.data(), extents);
+}
+
+void checkKernel(int status, const char *layer) {
+  if (status != 0)
+    throw Error(std::string("the kernel of layer '") + layer +
+                "' failed with Halide error " + std::to_string(status));
+}
+
+std::vector<Buffer> loadParams(const ModelSpec &spec, const std::string &path) {
+  std::vector<NamedTensor> tensors = readSafeTensors(path);
+  std::map<std::string, NamedTensor *> byName;
+  for (NamedTensor &t : tensors)
+    byName[t.name] = &t;
+  std::vector<Buffer> params;
+  std::vector<std::string> missing;
+  for (const TensorSpec &p : spec.params) {
+    auto it = byName.find(p.name);
+    if (it == byName.end()) {
+      missing.push_back(p.name);
+      continue;
+    }
+    const NamedTensor &t = *it->second;
+    if (t.shape != p.shape)
+      throw Error(path + ": tensor '" + p.name + "' has shape " +
+                  shapeText(t.shape) + ", the model expects " +
+                  shapeText(p.shape));
+    Buffer buffer = makeBuffer(p.shape);
+    std::memcpy(buffer.data(), t.data.data(), t.data.size() * sizeof(float));
+    params.push_back(std::move(buffer));
+    byName.erase(it);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < missing.size() && i < 5; ++i)
+      list += (i ? ", " : "") + missing[i];
+    if (missing.size() > 5)
+      list += ", … (" + std::to_string(missing.size()) + " in all)";
+    throw Error(path + ": missing tensor" + (missing.size() > 1 ? "s " : " ") +
+                list + "; see '" + spec.name + " info' for the expected names");
+  }
+  for (const auto &[name, tensor] : byName)
+    if (name.size() < 20 ||
+        name.compare(name.size() - 20, 20, ".num_batches_tracked") != 0)
+      throw Error(path + ": unexpected tensor '" + name +
+                  "', which the model does not have");
+  return params;
+}
+
+int runProgram(int argc, char **argv, const ModelSpec &spec) {
+  CLI::App app{spec.name + ": compiled by netc from " + spec.source};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads,
+                 "Worker threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+
+  CLI::App *info = app.add_subcommand(
+      "info", "The model's inputs, outputs, target and expected weights");
+  bool json = false;
+  info->add_flag("--json", json, "Print one JSON object");
+
+  CLI::App *inferCmd =
+      app.add_subcommand("infer", "Run the network on .npy inputs");
+  std::string weights;
+  std::vector<std::string> inputs, outputs;
+  inferCmd->add_option("--weights", weights, "Weights (.safetensors)")
+      ->required();
+  inferCmd
+      ->add_option("--input", inputs,
+                   "Input batch (.npy, float32, NCHW); NAME=PATH when the "
+                   "model has several inputs")
+      ->required();
+  inferCmd->add_option("--output", outputs,
+                       "Where to write an output (.npy); NAME=PATH for "
+                       "outputs other than the first");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (threads > 0)
+    halide_set_num_threads(threads);
+  try {
+    if (*info) {
+      printInfo(spec, json);
+      return 0;
+    }
+    if (*inferCmd)
+      return infer(spec, weights, inputs, outputs);
+  } catch (const Error &e) {
+    std::cerr << spec.name << ": error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+} // namespace netc::rt

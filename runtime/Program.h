@@ -1,0 +1,56 @@
+//===- Program.h - The command line of a generated program ------*- C++ -*-===//
+//
+// A generated program describes its model (parameters, inputs, outputs) and
+// provides a forward function; runProgram gives it the subcommands `info`
+// and `infer`, weight loading with clear errors, and --threads.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <HalideBuffer.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace netc::rt {
+
+/// Tensors in programs are Halide buffers whose dimensions are those of the
+/// PyTorch tensor reversed: NCHW is (w, h, c, n), OIHW is (kw, kh, i, o).
+using Buffer = Halide::Runtime::Buffer<float>;
+
+struct TensorSpec {
+  std::string name;
+  std::vector<int64_t> shape; // PyTorch order; per sample for inputs/outputs
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string source;  // the .nn file it was compiled from
+  std::string target;  // the Halide target its kernels were compiled for
+  std::vector<TensorSpec> params; // definition order, as in weight files
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  /// Runs the network: `outputs` are allocated by the caller for the batch.
+  void (*forward)(std::vector<Buffer> &params, std::vector<Buffer> &inputs,
+                  std::vector<Buffer> &outputs);
+};
+
+/// A buffer for a tensor of PyTorch shape `shape` with `batch` in front
+/// (batch < 0: no batch dimension).
+Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch = -1);
+
+/// A view of `src`'s memory with another shape (same number of elements);
+/// `src` must outlive it.
+Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch);
+
+/// Throws Error naming the layer when a kernel returns a Halide error code.
+void checkKernel(int status, const char *layer);
+
+/// Loads parameters by name, checking every shape; names the file and the
+/// tensor for anything missing, unexpected or misshapen.
+std::vector<Buffer> loadParams(const ModelSpec &spec, const std::string &path);
+
+int runProgram(int argc, char **argv, const ModelSpec &spec);
+
+} // namespace netc::rt

@@ -1,0 +1,130 @@
+"""Builds netc programs and checks their outputs against PyTorch 1.13: the
+same architecture (tests/reference/models.py), the same random weights
+through a safetensors file, the same input batch through .npy.
+
+    python3 tests/reference/check_programs.py --netc build/bin/netc [MODEL…]
+
+Batch-norm running statistics are randomized so that batch norm is not the
+identity. Passes when max |netc - torch| / max |torch| <= 1e-4 per output.
+"""
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                        "examples")
+TOLERANCE = 1e-4
+
+
+def write_safetensors(path, tensors):
+    """tensors: list of (name, float32 numpy array), written in order."""
+    header, offset = {}, 0
+    for name, array in tensors:
+        header[name] = {"dtype": "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    text = json.dumps(header).encode()
+    text += b" " * (-(len(text) + 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for _, array in tensors:
+            f.write(np.ascontiguousarray(array, dtype="<f4").tobytes())
+
+
+def check(netc, name, workdir, batch):
+    program = os.path.join(workdir, name)
+    build = subprocess.run([netc, "build", os.path.join(EXAMPLES, name + ".nn"),
+                            "-o", program], capture_output=True, text=True)
+    if build.returncode != 0:
+        return [f"netc build failed:\n{build.stderr}"]
+    info = json.loads(subprocess.run([program, "info", "--json"], check=True,
+                                     capture_output=True, text=True).stdout)
+
+    torch.manual_seed(1)
+    model, shape = models.MODELS[name]()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    model.eval()
+    state = [(k, v) for k, v in model.state_dict().items()
+             if not k.endswith("num_batches_tracked")]
+    expected = info["params"]
+    if len(state) != len(expected):
+        return [f"PyTorch has {len(state)} tensors, the program expects {len(expected)}"]
+    tensors = []
+    for (torch_name, value), param in zip(state, expected):
+        if list(value.shape) != param["shape"]:
+            return [f"{torch_name} {list(value.shape)} does not line up with "
+                    f"{param['name']} {param['shape']}"]
+        tensors.append((param["name"], value.numpy()))
+    weights = os.path.join(workdir, name + ".safetensors")
+    write_safetensors(weights, tensors)
+
+    x = torch.randn(batch, *shape)
+    np.save(os.path.join(workdir, "x.npy"), x.numpy())
+    outputs = [o["name"] for o in info["outputs"]]
+    args = [program, "infer", "--weights", weights, "--input",
+            os.path.join(workdir, "x.npy")]
+    for o in outputs:
+        args += ["--output", f"{o}={os.path.join(workdir, o + '.npy')}"]
+    run = subprocess.run(args, capture_output=True, text=True)
+    if run.returncode != 0:
+        return [f"infer failed: {run.stderr}"]
+    with torch.no_grad():
+        reference = model(x)
+    if not isinstance(reference, tuple):
+        reference = (reference,)
+    problems = []
+    for o, ref in zip(outputs, reference):
+        got = np.load(os.path.join(workdir, o + ".npy"))
+        ref = ref.numpy()
+        if got.shape != ref.shape:
+            problems.append(f"{o}: shape {got.shape} != {ref.shape}")
+            continue
+        error = np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-12)
+        print(f"  {name}.{o}: max relative difference {error:.2e}")
+        if not error <= TOLERANCE:
+            problems.append(f"{o}: max relative difference {error:.2e} > {TOLERANCE}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--netc", required=True)
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("models", nargs="*",
+                        default=["lenet5", "resnet20", "plain20", "alexnet",
+                                 "mobilenet_v1", "googlenet"])
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in args.models:
+            problems = check(args.netc, name, workdir, args.batch)
+            if problems:
+                failed += 1
+                print(f"FAIL {name}: " + "; ".join(problems))
+            else:
+                passed += 1
+                print(f"ok   {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

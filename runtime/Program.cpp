@@ -10,7 +10,13 @@
 #include <HalideRuntime.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstring>
+#include <iomanip>
+#include <random>
+#include <thread>
 #include <iostream>
 #include <map>
 
@@ -118,10 +124,11 @@ int infer(const ModelSpec &spec, const std::string &weights,
     std::memcpy(buffer.data(), x.data.data(), x.data.size() * sizeof(float));
     inputs.push_back(std::move(buffer));
   }
-  std::vector<Buffer> outputs;
+  std::vector<Buffer> outputs, prepared;
   for (const TensorSpec &t : spec.outputs)
     outputs.push_back(makeBuffer(t.shape, batch));
-  spec.forward(params, inputs, outputs);
+  spec.prepare(params, prepared);
+  spec.forward(params, prepared, inputs, outputs);
 
   auto outputPaths = namedPaths(outputArgs, spec.outputs, "--output");
   for (size_t i = 0; i < spec.outputs.size(); ++i) {
@@ -136,6 +143,109 @@ int infer(const ModelSpec &spec, const std::string &weights,
     y.data.assign(outputs[i].data(), outputs[i].data() + count(y.shape));
     writeNpy(it->second, y);
   }
+  return 0;
+}
+
+/// Parameters drawn like PyTorch's default initialization (uniform in
+/// +-1/sqrt(fan_in)), with running variances of one: for benchmarks.
+std::vector<Buffer> randomParams(const ModelSpec &spec, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<Buffer> params;
+  for (const TensorSpec &t : spec.params) {
+    Buffer buffer = makeBuffer(t.shape);
+    int64_t fanIn = 1;
+    for (size_t i = 1; i < t.shape.size(); ++i)
+      fanIn *= t.shape[i];
+    bool variance = t.name.size() > 12 &&
+                    t.name.compare(t.name.size() - 12, 12, ".running_var") == 0;
+    float bound = 1.0f / std::sqrt(float(fanIn));
+    std::uniform_real_distribution<float> dist(-bound, bound);
+    float *data = buffer.data();
+    for (int64_t i = 0; i < count(t.shape); ++i)
+      data[i] = variance ? 1.0f : dist(rng);
+    params.push_back(std::move(buffer));
+  }
+  return params;
+}
+
+int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
+          int iterations, int threads, bool json) {
+  std::vector<Buffer> params =
+      weights.empty() ? randomParams(spec, 0) : loadParams(spec, weights);
+  std::vector<Buffer> inputs, outputs, prepared;
+  spec.prepare(params, prepared);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  for (const TensorSpec &t : spec.inputs) {
+    Buffer buffer = makeBuffer(t.shape, batch);
+    buffer.for_each_value([&](float &v) { v = normal(rng); });
+    inputs.push_back(std::move(buffer));
+  }
+  for (const TensorSpec &t : spec.outputs)
+    outputs.push_back(makeBuffer(t.shape, batch));
+
+  // Warm up (thread pool, caches), then time each run.
+  for (int i = 0; i < 3; ++i)
+    spec.forward(params, prepared, inputs, outputs);
+  profile().enabled = true;
+  std::vector<double> times;
+  double deadline = now() + 60.0;
+  for (int i = 0; i < iterations; ++i) {
+    double start = now();
+    spec.forward(params, prepared, inputs, outputs);
+    times.push_back(now() - start);
+    if (now() > deadline && i >= 2)
+      break; // enough for a median on slow models
+  }
+  profile().enabled = false;
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  double median = sorted[sorted.size() / 2];
+  double runs = double(times.size());
+
+  if (json) {
+    nlohmann::ordered_json j;
+    j["model"] = spec.name;
+    j["batch"] = batch;
+    j["iterations"] = times.size();
+    j["median_ms"] = median * 1e3;
+    j["min_ms"] = sorted.front() * 1e3;
+    j["images_per_second"] = double(batch) / median;
+    j["threads"] = threads;
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (const Profile::Entry &e : profile().entries)
+      layers.push_back({{"layer", e.layer},
+                        {"op", e.op},
+                        {"mean_ms", e.seconds / runs * 1e3}});
+    j["layers"] = layers;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << spec.name << ": batch " << batch << ", " << threads
+            << " threads, " << times.size() << " runs\n"
+            << "  median " << std::fixed << std::setprecision(3)
+            << median * 1e3 << " ms, min " << sorted.front() * 1e3
+            << " ms, " << std::setprecision(1) << double(batch) / median
+            << " images/s\n\n";
+  double total = 0;
+  for (const Profile::Entry &e : profile().entries)
+    total += e.seconds;
+  std::vector<Profile::Entry> top = profile().entries;
+  std::sort(top.begin(), top.end(),
+            [](const Profile::Entry &a, const Profile::Entry &b) {
+              return a.seconds > b.seconds;
+            });
+  std::cout << "  " << std::left << std::setw(32) << "layer" << std::setw(16)
+            << "op" << std::right << std::setw(10) << "ms" << std::setw(8)
+            << "share\n";
+  for (size_t i = 0; i < top.size() && i < 25; ++i)
+    std::cout << "  " << std::left << std::setw(32) << top[i].layer
+              << std::setw(16) << top[i].op << std::right << std::setw(10)
+              << std::setprecision(3) << top[i].seconds / runs * 1e3
+              << std::setw(7) << std::setprecision(1)
+              << 100 * top[i].seconds / total << "%\n";
+  if (top.size() > 25)
+    std::cout << "  … " << top.size() - 25 << " more layers\n";
   return 0;
 }
 
@@ -156,6 +266,32 @@ Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch) {
     extents.push_back(static_cast<int>(*it));
   extents.push_back(static_cast<int>(batch));
   return Buffer(src.data(), extents);
+}
+
+Profile &profile() {
+  static Profile instance;
+  return instance;
+}
+
+double now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void Profile::add(const char *layer, const char *op, double seconds) {
+  // Layers run in the same order every time: look near the last position.
+  static size_t cursor = 0;
+  if (cursor >= entries.size() || entries[cursor].layer != layer) {
+    cursor = 0;
+    while (cursor < entries.size() && entries[cursor].layer != layer)
+      ++cursor;
+    if (cursor == entries.size())
+      entries.push_back({layer, op, 0, 0});
+  }
+  entries[cursor].seconds += seconds;
+  entries[cursor].calls += 1;
+  ++cursor;
 }
 
 void checkKernel(int status, const char *layer) {
@@ -232,6 +368,20 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                        "Where to write an output (.npy); NAME=PATH for "
                        "outputs other than the first");
 
+  CLI::App *benchCmd = app.add_subcommand(
+      "bench", "Time the network: median latency, images/s, time per layer");
+  int64_t batch = 1;
+  int iterations = 50;
+  std::string benchWeights;
+  bool benchJson = false;
+  benchCmd->add_option("--batch", batch, "Samples per run")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  benchCmd->add_option("--iters", iterations, "Timed runs (at most a minute)")
+      ->check(CLI::Range(1, 1000000));
+  benchCmd->add_option("--weights", benchWeights,
+                       "Weights (.safetensors); random when not given");
+  benchCmd->add_flag("--json", benchJson, "Print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -247,6 +397,11 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     }
     if (*inferCmd)
       return infer(spec, weights, inputs, outputs);
+    if (*benchCmd)
+      return bench(spec, benchWeights, batch, iterations,
+                   threads > 0 ? threads
+                               : int(std::thread::hardware_concurrency()),
+                   benchJson);
   } catch (const Error &e) {
     std::cerr << spec.name << ": error: " << e.what() << "\n";
     return 1;

@@ -31,9 +31,12 @@ struct ModelSpec {
   std::vector<TensorSpec> params; // definition order, as in weight files
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
+  /// Derives the tensors the kernels want from the loaded parameters (e.g.
+  /// weights repacked into another layout); run once, after loading.
+  void (*prepare)(std::vector<Buffer> &params, std::vector<Buffer> &prepared);
   /// Runs the network: `outputs` are allocated by the caller for the batch.
-  void (*forward)(std::vector<Buffer> &params, std::vector<Buffer> &inputs,
-                  std::vector<Buffer> &outputs);
+  void (*forward)(std::vector<Buffer> &params, std::vector<Buffer> &prepared,
+                  std::vector<Buffer> &inputs, std::vector<Buffer> &outputs);
 };
 
 /// A buffer for a tensor of PyTorch shape `shape` with `batch` in front
@@ -46,6 +49,34 @@ Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch);
 
 /// Throws Error naming the layer when a kernel returns a Halide error code.
 void checkKernel(int status, const char *layer);
+
+/// Per-layer wall-clock times, collected while enabled (by `bench`).
+struct Profile {
+  bool enabled = false;
+  struct Entry {
+    std::string layer, op;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  std::vector<Entry> entries; // in first-call order
+  void add(const char *layer, const char *op, double seconds);
+};
+Profile &profile();
+double now();
+
+/// Runs one kernel of layer `layer`: times it when profiling and checks its
+/// status. Generated code calls every kernel through this.
+template <typename Kernel, typename... Args>
+void run(const char *layer, const char *op, Kernel kernel, Args &&...args) {
+  if (!profile().enabled) {
+    checkKernel(kernel(std::forward<Args>(args)...), layer);
+    return;
+  }
+  double start = now();
+  int status = kernel(std::forward<Args>(args)...);
+  profile().add(layer, op, now() - start);
+  checkKernel(status, layer);
+}
 
 /// Loads parameters by name, checking every shape; names the file and the
 /// tensor for anything missing, unexpected or misshapen.

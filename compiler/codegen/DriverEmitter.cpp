@@ -62,14 +62,27 @@ std::string emitDriver(const ProgramPlan &plan) {
   for (const std::string &header : plan.kernelHeaders)
     os << "#include \"" << header << "\"\n";
   os << "\nusing netc::rt::Buffer;\n"
-     << "using netc::rt::checkKernel;\n"
-     << "using netc::rt::makeBuffer;\n\n"
+     << "using netc::rt::makeBuffer;\n"
+     << "using netc::rt::run;\n\n"
      << "// Tensors are NCHW float32 (Halide buffers list the dimensions "
         "reversed);\n"
      << "// the batch N is chosen at run time. p[i] are the parameters in "
         "definition order.\n"
-     << "static void forward(std::vector<Buffer> &p, std::vector<Buffer> &in,\n"
-     << "                    std::vector<Buffer> &out) {\n"
+     << "// Weights rearranged for the kernels, once after loading.\n"
+     << "static void prepare(std::vector<Buffer> &p, std::vector<Buffer> &q) {\n";
+  for (const PlanStep &step : plan.prepareSteps) {
+    os << "  // " << step.layer << ": " << step.op << " " << step.argShapes[0]
+       << " -> " << fullShape(step.shape) << "\n"
+       << "  q.push_back(makeBuffer({" << shapeList(step.shape) << "}));\n"
+       << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
+       << step.symbol;
+    for (const std::string &arg : step.args)
+      os << ", " << arg;
+    os << ", " << step.result << ");\n";
+  }
+  os << "}\n\n"
+     << "static void forward(std::vector<Buffer> &p, std::vector<Buffer> &q,\n"
+     << "                    std::vector<Buffer> &in, std::vector<Buffer> &out) {\n"
      << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n";
   for (const PlanStep &step : plan.steps) {
     os << "\n  // " << step.layer << ": " << step.op << " ";
@@ -88,10 +101,11 @@ std::string emitDriver(const ProgramPlan &plan) {
     case PlanStep::Kind::Kernel:
       os << "  Buffer " << step.result << " = makeBuffer({"
          << shapeList(step.shape) << "}, N);\n"
-         << "  checkKernel(" << step.symbol << "(";
+         << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
+         << step.symbol;
       for (const std::string &arg : step.args)
-        os << arg << ", ";
-      os << step.result << "), " << quoted(step.layer) << ");\n";
+        os << ", " << arg;
+      os << ", " << step.result << ");\n";
       break;
     }
   }
@@ -108,7 +122,8 @@ std::string emitDriver(const ProgramPlan &plan) {
   emitTensors(os, "params", plan.params);
   emitTensors(os, "inputs", plan.inputs);
   emitTensors(os, "outputs", plan.outputs);
-  os << "  spec.forward = forward;\n"
+  os << "  spec.prepare = prepare;\n"
+     << "  spec.forward = forward;\n"
      << "  return netc::rt::runProgram(argc, argv, spec);\n"
      << "}\n";
   return os.str();

@@ -33,6 +33,8 @@ struct PlanStep {
 struct ProgramPlan {
   std::string model, source, target, netcVersion;
   std::vector<PlanTensor> params, inputs, outputs;
+  /// Run once after loading; their results are q[0], q[1], ….
+  std::vector<PlanStep> prepareSteps;
   std::vector<PlanStep> steps;
   std::vector<std::string> outputRefs; // what each output copies from
   std::vector<std::string> kernelHeaders;

@@ -80,6 +80,25 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
   std::map<std::string, halide::CompiledKernel> kernels; // by key
   int params = 0, temps = 0, compiled = 0, cached = 0;
   auto start = std::chrono::steady_clock::now();
+  // Compiles a kernel unless one with the same key was already compiled in
+  // this build; returns its symbol.
+  auto compileKernel = [&](const std::string &key,
+                           halide::LoweredOp &lowered) -> std::string {
+    auto it = kernels.find(key);
+    if (it == kernels.end()) {
+      halide::Schedule schedule = halide::defaultSchedule(lowered, target);
+      halide::CompiledKernel kernel = compiler.compile(lowered, key, schedule);
+      (kernel.fromCache ? cached : compiled)++;
+      if (options.verbose)
+        log << "netc: " << (kernel.fromCache ? "cached   " : "compiled ")
+            << kernel.symbol << "\n";
+      objects.push_back(kernel.object);
+      plan.kernelHeaders.push_back(
+          kernel.header.substr(kernel.header.rfind('/') + 1));
+      it = kernels.emplace(key, kernel).first;
+    }
+    return it->second.symbol;
+  };
   for (mlir::Operation &operation : func.getBody().front()) {
     mlir::Operation *op = &operation;
     if (mlir::isa<mlir::func::ReturnOp>(op))
@@ -105,22 +124,23 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
     } else if (mlir::isa<nn::FlattenOp>(op)) {
       step.kind = PlanStep::Kind::Reshape;
     } else {
-      std::string key = halide::kernelKey(op);
-      auto it = kernels.find(key);
-      if (it == kernels.end()) {
-        halide::LoweredOp lowered = halide::lowerOp(op);
-        halide::Schedule schedule = halide::defaultSchedule(lowered, target);
-        halide::CompiledKernel kernel = compiler.compile(lowered, key, schedule);
-        (kernel.fromCache ? cached : compiled)++;
-        if (options.verbose)
-          log << "netc: " << (kernel.fromCache ? "cached  " : "compiled ")
-              << kernel.symbol << " for " << step.layer << "\n";
-        objects.push_back(kernel.object);
-        std::string header = kernel.header.substr(kernel.header.rfind('/') + 1);
-        plan.kernelHeaders.push_back(header);
-        it = kernels.emplace(key, kernel).first;
+      if (mlir::isa<nn::Conv2DOp>(op) && halide::convUsesPackedWeight(op)) {
+        // The kernel reads its weight packed, prepared once at load time.
+        mlir::Value weight = op->getOperand(1);
+        PlanStep pack;
+        pack.layer = step.layer;
+        pack.op = "pack";
+        pack.args = {refs.at(weight)};
+        pack.argShapes = {step.argShapes[1]};
+        halide::LoweredOp lowered = halide::lowerWeightPack(weight);
+        pack.shape = lowered.outputShape;
+        pack.symbol = compileKernel(halide::packKey(weight), lowered);
+        pack.result = "q[" + std::to_string(plan.prepareSteps.size()) + "]";
+        step.args[1] = pack.result;
+        plan.prepareSteps.push_back(std::move(pack));
       }
-      step.symbol = it->second.symbol;
+      halide::LoweredOp lowered = halide::lowerOp(op);
+      step.symbol = compileKernel(halide::kernelKey(op), lowered);
     }
     refs[op->getResult(0)] = step.result;
     plan.steps.push_back(std::move(step));

@@ -12,7 +12,7 @@ using namespace Halide;
 namespace netc::halide {
 
 /// Changes whenever lowering or scheduling changes what a key compiles to.
-static constexpr const char *kKernelVersion = "netc-kernels-1";
+static constexpr const char *kKernelVersion = "netc-kernels-5";
 
 std::string stableHash(const std::string &text) {
   uint64_t hash = 1469598103934665603ull;
@@ -68,14 +68,19 @@ CompiledKernel KernelCompiler::compile(LoweredOp &op, const std::string &key,
     return kernel;
   }
   applySchedule(op, schedule);
+  constrainDense(op.output.output_buffer(), op.outputShape);
   // Write under temporary names, then rename: a concurrent or interrupted
   // build never leaves a half-written kernel in the cache.
   std::string tmp = base + ".tmp" + std::to_string(getpid());
   std::vector<Argument> args(op.args.begin(), op.args.end());
-  Pipeline(op.output).compile_to(
-      {{OutputFileType::object, tmp + ".o"},
-       {OutputFileType::c_header, tmp + ".h"}},
-      args, kernel.symbol, target);
+  std::map<OutputFileType, std::string> outputs = {
+      {OutputFileType::object, tmp + ".o"},
+      {OutputFileType::c_header, tmp + ".h"}};
+  // NETC_DUMP_STMT=1 keeps Halide's lowered statement beside the kernel,
+  // for reading what a schedule does.
+  if (const char *dump = std::getenv("NETC_DUMP_STMT"); dump && *dump == '1')
+    outputs[OutputFileType::stmt] = base + ".stmt";
+  Pipeline(op.output).compile_to(outputs, args, kernel.symbol, target);
   std::rename((tmp + ".h").c_str(), kernel.header.c_str());
   std::rename((tmp + ".o").c_str(), kernel.object.c_str());
   return kernel;

@@ -23,19 +23,33 @@ std::vector<int64_t> shapeOf(mlir::Value value) {
   return shape;
 }
 
+} // namespace
+
+void constrainDense(const Halide::OutputImageParam &buffer,
+                    const std::vector<int64_t> &shape) {
+  int dims = static_cast<int>(shape.size());
+  int64_t stride = 1;
+  for (int i = 0; i < dims; ++i) {
+    int64_t extent = shape[dims - 1 - i];
+    Halide::Internal::Dimension dim = buffer.dim(i);
+    if (extent >= 0)
+      dim.set_bounds(0, static_cast<int>(extent));
+    else
+      dim.set_min(0);
+    dim.set_stride(static_cast<int>(stride));
+    stride *= extent;
+  }
+}
+
+namespace {
+
 /// An input buffer for `value`, its static extents declared so Halide can
 /// specialize on them; a dynamic batch stays free.
 ImageParam bufferFor(mlir::Value value, const std::string &name) {
   std::vector<int64_t> shape = shapeOf(value);
   int dims = static_cast<int>(shape.size());
   ImageParam param(Float(32), dims, name);
-  for (int i = 0; i < dims; ++i) {
-    int64_t extent = shape[dims - 1 - i];
-    if (extent >= 0)
-      param.dim(i).set_bounds(0, static_cast<int>(extent));
-    else
-      param.dim(i).set_min(0);
-  }
+  constrainDense(param, shape);
   return param;
 }
 
@@ -58,17 +72,27 @@ LoweredOp lowerConv(Conv2DOp op) {
   LoweredOp k;
   std::vector<int64_t> in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
   ImageParam input = bufferFor(op.getInput(), "input");
-  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.packedWeight = convUsesPackedWeight(op.getOperation());
+  // The packed weight has the output channel innermost: (o, kx, ky, i).
+  ImageParam weight(Float(32), 4, "weight");
+  std::vector<int64_t> extents =
+      k.packedWeight ? std::vector<int64_t>{w[0], w[3], w[2], w[1]}
+                     : std::vector<int64_t>{w[3], w[2], w[1], w[0]};
+  for (int i = 0; i < 4; ++i)
+    weight.dim(i).set_bounds(0, static_cast<int>(extents[i]));
   k.args = {input, weight};
   auto stride = op.getStride(), dilation = op.getDilation(), pad = op.getPad();
   int64_t groups = op.getGroups();
   int64_t outPerGroup = w[0] / groups, inPerGroup = w[1];
 
   Var x("x"), y("y"), c("c"), n("n");
-  Func padded = zeroPadded(input, in[3], in[2]);
+  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3];
+  Func padded = hasPadding ? zeroPadded(input, in[3], in[2]) : Func(input);
   RDom r(0, static_cast<int>(w[3]), 0, static_cast<int>(w[2]), 0,
          static_cast<int>(inPerGroup), "r");
-  Expr group = c / static_cast<int>(outPerGroup);
+  // With one group the input channel must not depend on the output channel:
+  // that would make every vector of output channels gather its input.
+  Expr group = groups == 1 ? Expr(0) : c / static_cast<int>(outPerGroup);
   Expr ix = x * static_cast<int>(stride[1]) + r.x * static_cast<int>(dilation[1]) -
             static_cast<int>(pad[2]);
   Expr iy = y * static_cast<int>(stride[0]) + r.y * static_cast<int>(dilation[0]) -
@@ -83,9 +107,18 @@ LoweredOp lowerConv(Conv2DOp op) {
   } else {
     conv(x, y, c, n) = 0.0f;
   }
-  conv(x, y, c, n) += padded(ix, iy, ic, n) * weight(r.x, r.y, r.z, c);
-  k.output = conv;
+  Expr tap = k.packedWeight ? weight(c, r.x, r.y, r.z) : weight(r.x, r.y, r.z, c);
+  conv(x, y, c, n) += padded(ix, iy, ic, n) * tap;
+  Func out("conv2d");
+  out(x, y, c, n) = conv(x, y, c, n);
+  k.output = out;
+  k.accumulator = conv;
+  k.reduction = r;
+  if (hasPadding)
+    k.paddedInput = padded;
   k.vars = {x, y, c, n};
+  std::vector<int64_t> o = shapeOf(op.getResult());
+  k.work = o[1] * o[2] * o[3] * inPerGroup * w[2] * w[3];
   return k;
 }
 
@@ -112,8 +145,13 @@ LoweredOp lowerDenseLike(mlir::Operation *op, bool rbf) {
   } else {
     out(f, n) += input(r, n) * weight(r, f);
   }
-  k.output = out;
+  Func result(rbf ? "rbf_out" : "dense_out");
+  result(f, n) = out(f, n);
+  k.output = result;
+  k.accumulator = out;
+  k.reduction = r;
   k.vars = {f, n};
+  k.work = in[1] * shapeOf(op->getResult(0))[1];
   return k;
 }
 
@@ -183,7 +221,11 @@ LoweredOp lowerUnary(mlir::Operation *op) {
   if (mlir::isa<ReluOp>(op)) {
     out(vars) = max(v, 0.0f);
   } else if (mlir::isa<TanhOp>(op)) {
-    out(vars) = tanh(v);
+    // tanh(v) = sign(v) (1 - e) / (1 + e) with e = exp(-2|v|): no overflow,
+    // and it vectorizes (libm's tanhf does not).
+    Expr e = exp(-2.0f * abs(v));
+    Expr t = (1.0f - e) / (1.0f + e);
+    out(vars) = select(v < 0.0f, -t, t);
   } else if (mlir::isa<SigmoidOp>(op)) {
     out(vars) = 1.0f / (1.0f + exp(-v));
   } else if (mlir::isa<SoftmaxOp>(op)) {
@@ -328,6 +370,30 @@ LoweredOp lowerChannelPad(ChannelPadOp op) {
 
 } // namespace
 
+bool convUsesPackedWeight(mlir::Operation *operation) {
+  auto op = mlir::cast<Conv2DOp>(operation);
+  auto weight = mlir::cast<mlir::RankedTensorType>(op.getWeight().getType());
+  int64_t outPerGroup = weight.getShape()[0] / int64_t(op.getGroups());
+  // Output channels are the vector dimension: one group, at least a vector.
+  return op.getGroups() == 1 && outPerGroup >= 16;
+}
+
+LoweredOp lowerWeightPack(mlir::Value weight) {
+  LoweredOp k;
+  std::vector<int64_t> w = shapeOf(weight);
+  ImageParam input = bufferFor(weight, "weight");
+  k.args = {input};
+  Var o("o"), kx("kx"), ky("ky"), i("i");
+  Func packed("pack");
+  packed(o, kx, ky, i) = input(kx, ky, i, o);
+  k.output = packed;
+  k.vars = {o, kx, ky, i};
+  k.opName = "pack";
+  k.outputShape = {w[1], w[2], w[3], w[0]};
+  k.work = w[0] * w[1] * w[2] * w[3];
+  return k;
+}
+
 bool isViewOp(mlir::Operation *op) {
   return mlir::isa<DropoutOp, FlattenOp>(op);
 }
@@ -358,7 +424,19 @@ LoweredOp lowerOp(mlir::Operation *op) {
     k = lowerUnary(op);
   k.opName = op->getName().stripDialect().str();
   k.outputShape = shapeOf(op->getResult(0));
+  if (!k.work) {
+    k.work = 1;
+    for (size_t i = 1; i < k.outputShape.size(); ++i)
+      k.work *= k.outputShape[i];
+  }
   return k;
+}
+
+std::string packKey(mlir::Value weight) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << "pack " << weight.getType();
+  return key;
 }
 
 std::string kernelKey(mlir::Operation *op) {

@@ -26,7 +26,31 @@ struct LoweredOp {
   std::vector<int64_t> outputShape;    // PyTorch order, batch first (-1)
   /// Reductions and intermediate stages the schedule may place.
   std::vector<Halide::Func> stages;
+  /// conv2d, dense, rbf: the accumulation the output reads (its update
+  /// step reduces over `reduction`), and for conv2d the input with its zero
+  /// border when there is padding.
+  Halide::Func accumulator;
+  Halide::RDom reduction;
+  Halide::Func paddedInput;
+  /// conv2d: the weight argument is packed with the output channel
+  /// innermost, (o, kx, ky, i) in Halide order, by a lowerWeightPack kernel.
+  bool packedWeight = false;
+  /// Multiply-adds per sample, for choosing how to split work.
+  int64_t work = 0;
 };
+
+/// Whether the kernel of this conv2d wants its weight packed (output
+/// channels innermost, so they can be the vector dimension).
+bool convUsesPackedWeight(mlir::Operation *conv);
+
+/// The kernel that packs an OIHW weight for convUsesPackedWeight kernels;
+/// programs run it once, after loading the weights.
+LoweredOp lowerWeightPack(mlir::Value weight);
+
+/// Declares a buffer dense (strides follow the extents) with the static
+/// extents of `shape` (PyTorch order; -1 for a free batch dimension).
+void constrainDense(const Halide::OutputImageParam &buffer,
+                    const std::vector<int64_t> &shape);
 
 /// Ops that need no kernel: dropout (the identity in inference) and
 /// flatten (a reshape of contiguous memory).
@@ -38,5 +62,7 @@ LoweredOp lowerOp(mlir::Operation *op);
 /// A text that is equal for two ops exactly when they compile to the same
 /// kernel: the op, its attributes and its operand and result types.
 std::string kernelKey(mlir::Operation *op);
+/// The same for the packing kernel of a weight.
+std::string packKey(mlir::Value weight);
 
 } // namespace netc::halide

@@ -2,12 +2,17 @@
 
 #include "compiler/halide/Schedule.h"
 
+#include <algorithm>
+
 using namespace Halide;
 
 namespace netc::halide {
 
 std::string Schedule::key() const {
-  return "v" + std::to_string(vectorWidth) + (parallel ? "p" : "s");
+  return "v" + std::to_string(vectorWidth) + "t" + std::to_string(tileColumns) +
+         "c" + std::to_string(channelVectors) + "b" +
+         std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
+         (parallel ? "p" : "s") + "g" + std::to_string(grain);
 }
 
 Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
@@ -15,30 +20,194 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
   schedule.vectorWidth = target.has_feature(Target::AVX512) ? 16
                          : target.has_feature(Target::AVX)  ? 8
                                                             : 4;
+  // Register tile of a convolution: `channelBlock` output channels by
+  // `columnVectors` vectors of output columns, about half the registers.
+  schedule.channelBlock = 4;
+  schedule.columnVectors = 1;
+  if (op.opName == "conv2d" && op.outputShape.size() == 4) {
+    int64_t channels = op.outputShape[1], width = op.outputShape[3];
+    schedule.channelBlock = channels % 8 == 0   ? 8
+                            : channels % 4 == 0 ? 4
+                            : channels % 3 == 0 ? 3
+                            : channels % 2 == 0 ? 2
+                                                : 1;
+    if (width >= 2 * schedule.vectorWidth &&
+        schedule.channelBlock * 2 <= 16)
+      schedule.columnVectors = 2;
+  }
+  if (op.packedWeight) {
+    int64_t channels = op.outputShape[1], width = op.outputShape[3];
+    schedule.tileColumns = int(std::min<int64_t>(width, 8));
+    for (int t = 12; t >= 4; --t)
+      if (width % t == 0) {
+        schedule.tileColumns = t;
+        break;
+      }
+    schedule.channelVectors =
+        channels >= 2 * schedule.vectorWidth && schedule.tileColumns <= 8 ? 2
+                                                                          : 1;
+  }
+  // Small kernels run on one thread: waking the pool costs more.
+  schedule.parallel = op.work >= 32 * 1024;
   return schedule;
 }
+
+namespace {
+
+/// Elementwise and pooling outputs: threads over channels and batch,
+/// vectors over columns (over columns and rows when rows are short).
+void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output;
+  std::vector<Var> &v = op.vars;
+  int V = schedule.vectorWidth;
+  if (v.size() == 4) {
+    int64_t width = op.outputShape[3];
+    Var cn("cn"), xy("xy");
+    out.fuse(v[2], v[3], cn);
+    if (schedule.parallel)
+      out.parallel(cn);
+    if (width >= V) {
+      out.vectorize(v[0], V, TailStrategy::GuardWithIf);
+    } else {
+      out.fuse(v[0], v[1], xy).vectorize(xy, V, TailStrategy::GuardWithIf);
+    }
+  } else {
+    if (schedule.parallel)
+      out.parallel(v.back());
+    out.vectorize(v[0], V, TailStrategy::GuardWithIf);
+  }
+}
+
+/// Direct convolution on NCHW: each task computes a block of output
+/// channels for one sample; the register tile is `channelBlock` channels by
+/// `columnVectors` vectors of columns, accumulated over input channels and
+/// kernel taps, then written out once.
+void scheduleConv(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output, &conv = op.accumulator;
+  Var x = op.vars[0], y = op.vars[1], c = op.vars[2], n = op.vars[3];
+  int V = schedule.vectorWidth, CB = schedule.channelBlock;
+  int64_t width = op.outputShape[3];
+  int tileWidth = width < V ? V : V * schedule.columnVectors;
+  Var xo("xo"), xi("xi"), co("co"), ci("ci"), task("task");
+  out.split(x, xo, xi, tileWidth, TailStrategy::GuardWithIf)
+      .split(c, co, ci, CB, TailStrategy::GuardWithIf)
+      .reorder(xi, ci, xo, y, co, n)
+      .vectorize(xi, V, TailStrategy::GuardWithIf)
+      .fuse(y, co, task)
+      .fuse(task, n, task);
+  if (CB > 1)
+    out.unroll(ci);
+  if (schedule.parallel)
+    out.parallel(task);
+
+  conv.compute_at(out, xo).vectorize(x, V, TailStrategy::GuardWithIf);
+  if (CB > 1)
+    conv.unroll(c);
+  RDom &r = op.reduction;
+  conv.update()
+      .reorder(x, c, r.x, r.y, r.z)
+      .vectorize(x, V, TailStrategy::GuardWithIf);
+  if (CB > 1)
+    conv.update().unroll(c);
+
+  if (op.paddedInput.defined()) {
+    // The zero-bordered input, materialized once for the whole batch, so
+    // the inner loop loads plain vectors instead of selecting at every tap.
+    Func &padded = op.paddedInput;
+    std::vector<Var> args = padded.args();
+    Var cn("cn");
+    padded.compute_root()
+        .fuse(args[2], args[3], cn)
+        .vectorize(args[0], V, TailStrategy::GuardWithIf);
+    if (schedule.parallel)
+      padded.parallel(cn);
+  }
+}
+
+/// Convolution with packed weights: a register tile of output columns by
+/// vectors of output channels (channels innermost in the tile and in the
+/// packed weight), accumulated over input channels and taps, then written
+/// to the NCHW output column-vector by column-vector.
+void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output, &conv = op.accumulator;
+  Var x = op.vars[0], y = op.vars[1], c = op.vars[2], n = op.vars[3];
+  int V = schedule.vectorWidth, T = schedule.tileColumns;
+  int channels = V * schedule.channelVectors;
+  Var xo("xo"), xi("xi"), co("co"), ci("ci"), task("task");
+  // Tiles shift inwards at the edges (recomputing a few outputs) so that
+  // every tile has the same constant size and unrolls fully.
+  out.split(x, xo, xi, T, TailStrategy::ShiftInwards)
+      .split(c, co, ci, channels, TailStrategy::ShiftInwards)
+      .reorder(xi, ci, xo, y, co, n)
+      .fuse(y, co, task)
+      .fuse(task, n, task);
+  if (T >= 4)
+    out.vectorize(xi);
+  if (schedule.parallel)
+    out.parallel(task);
+
+  RDom &r = op.reduction;
+  Var cvo("cvo"), cvi("cvi");
+  conv.compute_at(out, xo).reorder_storage(c, x, y, n);
+  conv.split(c, cvo, cvi, V, TailStrategy::GuardWithIf)
+      .reorder(cvi, x, cvo)
+      .vectorize(cvi)
+      .unroll(x)
+      .unroll(cvo);
+  conv.update()
+      .split(c, cvo, cvi, V, TailStrategy::GuardWithIf)
+      .reorder(cvi, x, cvo, r.x, r.y, r.z)
+      .vectorize(cvi)
+      .unroll(x)
+      .unroll(cvo);
+
+  if (op.paddedInput.defined()) {
+    // The zero-bordered input, materialized once for the whole batch.
+    Func &padded = op.paddedInput;
+    std::vector<Var> args = padded.args();
+    Var cn("cn");
+    padded.compute_root()
+        .fuse(args[2], args[3], cn)
+        .vectorize(args[0], V, TailStrategy::GuardWithIf);
+    if (schedule.parallel)
+      padded.parallel(cn);
+  }
+}
+
+/// Dense and rbf: each output is a dot product; its reduction is split into
+/// vector lanes of partial sums (rfactor), added up at the end.
+void scheduleDense(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output, &acc = op.accumulator;
+  Var f = op.vars[0], n = op.vars[1];
+  int V = schedule.vectorWidth;
+  const int64_t *extent = Internal::as_const_int(op.reduction.x.extent());
+  int64_t inputs = extent ? *extent : 0;
+  if (schedule.parallel)
+    out.parallel(f, 16, TailStrategy::GuardWithIf);
+  acc.compute_at(out, f);
+  if (inputs >= 4 * V) {
+    RVar ro("ro"), ri("ri");
+    Var u("u");
+    acc.update().split(op.reduction.x, ro, ri, V, TailStrategy::GuardWithIf);
+    Func partial = acc.update().rfactor(ri, u);
+    partial.compute_at(out, f).vectorize(u);
+    partial.update().vectorize(u);
+  }
+}
+
+} // namespace
 
 void applySchedule(LoweredOp &op, const Schedule &schedule) {
   for (Func &stage : op.stages)
     stage.compute_root();
-  Func &out = op.output;
-  std::vector<Var> &v = op.vars;
-  // Outer dimensions (channels and batch) in parallel, the innermost one in
-  // vectors; the update step of a reduction likewise.
-  auto place = [&](auto &&stage) {
-    if (v.size() == 4) {
-      Var cn("cn");
-      stage.fuse(v[2], v[3], cn);
-      if (schedule.parallel)
-        stage.parallel(cn);
-    } else if (schedule.parallel) {
-      stage.parallel(v.back());
-    }
-    stage.vectorize(v[0], schedule.vectorWidth, TailStrategy::GuardWithIf);
-  };
-  place(out);
-  if (out.has_update_definition())
-    place(out.update());
+  if (op.opName == "conv2d" && op.packedWeight)
+    scheduleConvPacked(op, schedule);
+  else if (op.opName == "conv2d")
+    scheduleConv(op, schedule);
+  else if (op.opName == "dense" || op.opName == "rbf")
+    scheduleDense(op, schedule);
+  else
+    scheduleSimple(op, schedule);
 }
 
 } // namespace netc::halide

@@ -14,7 +14,16 @@ namespace netc::halide {
 
 struct Schedule {
   int vectorWidth = 8;   // floats per vector: 16 with AVX-512, 8 with AVX2
+  // conv2d with packed weights: a register tile of `tileColumns` output
+  // columns by `channelVectors` vectors of output channels.
+  int tileColumns = 8;
+  int channelVectors = 1;
+  // conv2d on plain weights (depthwise-like): `channelBlock` channels by
+  // `columnVectors` vectors of columns.
+  int channelBlock = 4;
+  int columnVectors = 1;
   bool parallel = true;  // spread channels and batch over threads
+  int grain = 1;         // reserved: iterations per parallel task
 
   /// A short text that becomes part of the kernel's cache key.
   std::string key() const;

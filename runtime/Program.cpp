@@ -1,28 +1,15 @@
-//===- Program.cpp - The command line of a generated program --------------===//
+//===- Program.cpp - Buffers, weights and profiling of generated programs -===//
 
 #include "Program.h"
 
 #include "Error.h"
-#include "Npy.h"
 #include "SafeTensors.h"
 
-#include <CLI/CLI.hpp>
-#include <HalideRuntime.h>
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstring>
-#include <iomanip>
-#include <random>
-#include <thread>
-#include <iostream>
 #include <map>
 
 namespace netc::rt {
-
-namespace {
 
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string text = "[";
@@ -31,225 +18,13 @@ std::string shapeText(const std::vector<int64_t> &shape) {
   return text + "]";
 }
 
-int64_t count(const std::vector<int64_t> &shape) {
+int64_t elementCount(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
   return n;
 }
 
-void printInfo(const ModelSpec &spec, bool json) {
-  if (json) {
-    nlohmann::ordered_json j;
-    j["model"] = spec.name;
-    j["source"] = spec.source;
-    j["target"] = spec.target;
-    auto list = [](const std::vector<TensorSpec> &tensors) {
-      nlohmann::ordered_json a = nlohmann::ordered_json::array();
-      for (const TensorSpec &t : tensors)
-        a.push_back({{"name", t.name}, {"shape", t.shape}, {"dtype", "F32"}});
-      return a;
-    };
-    j["inputs"] = list(spec.inputs);
-    j["outputs"] = list(spec.outputs);
-    j["params"] = list(spec.params);
-    std::cout << j.dump(2) << "\n";
-    return;
-  }
-  int64_t total = 0;
-  for (const TensorSpec &p : spec.params)
-    total += count(p.shape);
-  std::cout << "Model:   " << spec.name << " (compiled from " << spec.source
-            << ")\nTarget:  " << spec.target << "\n";
-  for (const TensorSpec &t : spec.inputs)
-    std::cout << "Input:   " << t.name << " " << shapeText(t.shape)
-              << " per sample, f32\n";
-  for (const TensorSpec &t : spec.outputs)
-    std::cout << "Output:  " << t.name << " " << shapeText(t.shape)
-              << " per sample, f32\n";
-  std::cout << "Weights: " << spec.params.size() << " tensors, " << total
-            << " values, safetensors F32 with these names:\n";
-  for (const TensorSpec &p : spec.params)
-    std::cout << "  " << p.name << " " << shapeText(p.shape) << "\n";
-}
-
-/// Splits "NAME=PATH" (or a bare PATH for the only tensor).
-std::map<std::string, std::string>
-namedPaths(const std::vector<std::string> &values,
-           const std::vector<TensorSpec> &tensors, const char *flag) {
-  std::map<std::string, std::string> paths;
-  for (const std::string &value : values) {
-    size_t eq = value.find('=');
-    std::string name, path = value;
-    if (eq != std::string::npos) {
-      name = value.substr(0, eq);
-      path = value.substr(eq + 1);
-      bool known = false;
-      for (const TensorSpec &t : tensors)
-        known |= t.name == name;
-      if (!known)
-        throw Error(std::string(flag) + ": the model has no tensor '" + name +
-                    "'");
-    } else {
-      name = tensors.front().name;
-    }
-    paths[name] = path;
-  }
-  return paths;
-}
-
-int infer(const ModelSpec &spec, const std::string &weights,
-          const std::vector<std::string> &inputArgs,
-          const std::vector<std::string> &outputArgs) {
-  std::vector<Buffer> params = loadParams(spec, weights);
-  auto inputPaths = namedPaths(inputArgs, spec.inputs, "--input");
-  std::vector<Buffer> inputs;
-  int64_t batch = -1;
-  for (const TensorSpec &t : spec.inputs) {
-    auto it = inputPaths.find(t.name);
-    if (it == inputPaths.end())
-      throw Error("--input: no file given for input '" + t.name + "'");
-    NamedTensor x = readNpy(it->second);
-    std::vector<int64_t> perSample(x.shape.begin() + (x.shape.empty() ? 0 : 1),
-                                   x.shape.end());
-    if (x.shape.size() != t.shape.size() + 1 || perSample != t.shape)
-      throw Error(it->second + ": input '" + t.name + "' must have shape [N, " +
-                  shapeText(t.shape).substr(1) + ", got " +
-                  shapeText(x.shape));
-    if (batch >= 0 && x.shape[0] != batch)
-      throw Error(it->second + ": batch " + std::to_string(x.shape[0]) +
-                  " differs from the other inputs' " + std::to_string(batch));
-    batch = x.shape[0];
-    Buffer buffer = makeBuffer(t.shape, batch);
-    std::memcpy(buffer.data(), x.data.data(), x.data.size() * sizeof(float));
-    inputs.push_back(std::move(buffer));
-  }
-  std::vector<Buffer> outputs, prepared;
-  for (const TensorSpec &t : spec.outputs)
-    outputs.push_back(makeBuffer(t.shape, batch));
-  spec.prepare(params, prepared);
-  spec.forward(params, prepared, inputs, outputs);
-
-  auto outputPaths = namedPaths(outputArgs, spec.outputs, "--output");
-  for (size_t i = 0; i < spec.outputs.size(); ++i) {
-    auto it = outputPaths.find(spec.outputs[i].name);
-    if (it == outputPaths.end())
-      continue;
-    NamedTensor y;
-    y.name = spec.outputs[i].name;
-    y.shape = {batch};
-    y.shape.insert(y.shape.end(), spec.outputs[i].shape.begin(),
-                   spec.outputs[i].shape.end());
-    y.data.assign(outputs[i].data(), outputs[i].data() + count(y.shape));
-    writeNpy(it->second, y);
-  }
-  return 0;
-}
-
-/// Parameters drawn like PyTorch's default initialization (uniform in
-/// +-1/sqrt(fan_in)), with running variances of one: for benchmarks.
-std::vector<Buffer> randomParams(const ModelSpec &spec, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<Buffer> params;
-  for (const TensorSpec &t : spec.params) {
-    Buffer buffer = makeBuffer(t.shape);
-    int64_t fanIn = 1;
-    for (size_t i = 1; i < t.shape.size(); ++i)
-      fanIn *= t.shape[i];
-    bool variance = t.name.size() > 12 &&
-                    t.name.compare(t.name.size() - 12, 12, ".running_var") == 0;
-    float bound = 1.0f / std::sqrt(float(fanIn));
-    std::uniform_real_distribution<float> dist(-bound, bound);
-    float *data = buffer.data();
-    for (int64_t i = 0; i < count(t.shape); ++i)
-      data[i] = variance ? 1.0f : dist(rng);
-    params.push_back(std::move(buffer));
-  }
-  return params;
-}
-
-int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
-          int iterations, int threads, bool json) {
-  std::vector<Buffer> params =
-      weights.empty() ? randomParams(spec, 0) : loadParams(spec, weights);
-  std::vector<Buffer> inputs, outputs, prepared;
-  spec.prepare(params, prepared);
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal;
-  for (const TensorSpec &t : spec.inputs) {
-    Buffer buffer = makeBuffer(t.shape, batch);
-    buffer.for_each_value([&](float &v) { v = normal(rng); });
-    inputs.push_back(std::move(buffer));
-  }
-  for (const TensorSpec &t : spec.outputs)
-    outputs.push_back(makeBuffer(t.shape, batch));
-
-  // Warm up (thread pool, caches), then time each run.
-  for (int i = 0; i < 3; ++i)
-    spec.forward(params, prepared, inputs, outputs);
-  profile().enabled = true;
-  std::vector<double> times;
-  double deadline = now() + 60.0;
-  for (int i = 0; i < iterations; ++i) {
-    double start = now();
-    spec.forward(params, prepared, inputs, outputs);
-    times.push_back(now() - start);
-    if (now() > deadline && i >= 2)
-      break; // enough for a median on slow models
-  }
-  profile().enabled = false;
-  std::vector<double> sorted = times;
-  std::sort(sorted.begin(), sorted.end());
-  double median = sorted[sorted.size() / 2];
-  double runs = double(times.size());
-
-  if (json) {
-    nlohmann::ordered_json j;
-    j["model"] = spec.name;
-    j["batch"] = batch;
-    j["iterations"] = times.size();
-    j["median_ms"] = median * 1e3;
-    j["min_ms"] = sorted.front() * 1e3;
-    j["images_per_second"] = double(batch) / median;
-    j["threads"] = threads;
-    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-    for (const Profile::Entry &e : profile().entries)
-      layers.push_back({{"layer", e.layer},
-                        {"op", e.op},
-                        {"mean_ms", e.seconds / runs * 1e3}});
-    j["layers"] = layers;
-    std::cout << j.dump(2) << "\n";
-    return 0;
-  }
-  std::cout << spec.name << ": batch " << batch << ", " << threads
-            << " threads, " << times.size() << " runs\n"
-            << "  median " << std::fixed << std::setprecision(3)
-            << median * 1e3 << " ms, min " << sorted.front() * 1e3
-            << " ms, " << std::setprecision(1) << double(batch) / median
-            << " images/s\n\n";
-  double total = 0;
-  for (const Profile::Entry &e : profile().entries)
-    total += e.seconds;
-  std::vector<Profile::Entry> top = profile().entries;
-  std::sort(top.begin(), top.end(),
-            [](const Profile::Entry &a, const Profile::Entry &b) {
-              return a.seconds > b.seconds;
-            });
-  std::cout << "  " << std::left << std::setw(32) << "layer" << std::setw(16)
-            << "op" << std::right << std::setw(10) << "ms" << std::setw(8)
-            << "share\n";
-  for (size_t i = 0; i < top.size() && i < 25; ++i)
-    std::cout << "  " << std::left << std::setw(32) << top[i].layer
-              << std::setw(16) << top[i].op << std::right << std::setw(10)
-              << std::setprecision(3) << top[i].seconds / runs * 1e3
-              << std::setw(7) << std::setprecision(1)
-              << 100 * top[i].seconds / total << "%\n";
-  if (top.size() > 25)
-    std::cout << "  … " << top.size() - 25 << " more layers\n";
-  return 0;
-}
-
-} // namespace
 
 Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch) {
   std::vector<int> extents;
@@ -338,75 +113,6 @@ std::vector<Buffer> loadParams(const ModelSpec &spec, const std::string &path) {
       throw Error(path + ": unexpected tensor '" + name +
                   "', which the model does not have");
   return params;
-}
-
-int runProgram(int argc, char **argv, const ModelSpec &spec) {
-  CLI::App app{spec.name + ": compiled by netc from " + spec.source};
-  app.require_subcommand(1);
-  int threads = 0;
-  app.add_option("--threads", threads,
-                 "Worker threads (default: one per core)")
-      ->check(CLI::NonNegativeNumber);
-
-  CLI::App *info = app.add_subcommand(
-      "info", "The model's inputs, outputs, target and expected weights");
-  bool json = false;
-  info->add_flag("--json", json, "Print one JSON object");
-
-  CLI::App *inferCmd =
-      app.add_subcommand("infer", "Run the network on .npy inputs");
-  std::string weights;
-  std::vector<std::string> inputs, outputs;
-  inferCmd->add_option("--weights", weights, "Weights (.safetensors)")
-      ->required();
-  inferCmd
-      ->add_option("--input", inputs,
-                   "Input batch (.npy, float32, NCHW); NAME=PATH when the "
-                   "model has several inputs")
-      ->required();
-  inferCmd->add_option("--output", outputs,
-                       "Where to write an output (.npy); NAME=PATH for "
-                       "outputs other than the first");
-
-  CLI::App *benchCmd = app.add_subcommand(
-      "bench", "Time the network: median latency, images/s, time per layer");
-  int64_t batch = 1;
-  int iterations = 50;
-  std::string benchWeights;
-  bool benchJson = false;
-  benchCmd->add_option("--batch", batch, "Samples per run")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
-  benchCmd->add_option("--iters", iterations, "Timed runs (at most a minute)")
-      ->check(CLI::Range(1, 1000000));
-  benchCmd->add_option("--weights", benchWeights,
-                       "Weights (.safetensors); random when not given");
-  benchCmd->add_flag("--json", benchJson, "Print one JSON object");
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError &e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
-  if (threads > 0)
-    halide_set_num_threads(threads);
-  try {
-    if (*info) {
-      printInfo(spec, json);
-      return 0;
-    }
-    if (*inferCmd)
-      return infer(spec, weights, inputs, outputs);
-    if (*benchCmd)
-      return bench(spec, benchWeights, batch, iterations,
-                   threads > 0 ? threads
-                               : int(std::thread::hardware_concurrency()),
-                   benchJson);
-  } catch (const Error &e) {
-    std::cerr << spec.name << ": error: " << e.what() << "\n";
-    return 1;
-  }
-  return 2;
 }
 
 } // namespace netc::rt

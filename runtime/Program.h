@@ -39,6 +39,10 @@ struct ModelSpec {
                   std::vector<Buffer> &inputs, std::vector<Buffer> &outputs);
 };
 
+/// "[2, 3]".
+std::string shapeText(const std::vector<int64_t> &shape);
+int64_t elementCount(const std::vector<int64_t> &shape);
+
 /// A buffer for a tensor of PyTorch shape `shape` with `batch` in front
 /// (batch < 0: no batch dimension).
 Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch = -1);

@@ -7,6 +7,7 @@
 #include "compiler/halide/KernelCompiler.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -61,9 +62,12 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
   plan.source = options.source;
   plan.target = target.to_string();
   plan.netcVersion = "0.1.0";
+  std::map<std::string, size_t> paramIndex;
   for (const dsl::Node &node : graph.nodes)
-    for (const dsl::ParamTensor &param : node.params)
+    for (const dsl::ParamTensor &param : node.params) {
+      paramIndex[param.name] = plan.params.size();
       plan.params.push_back({param.name, param.shape});
+    }
   for (int id : graph.inputs)
     plan.inputs.push_back({graph.nodes[id].name, graph.nodes[id].shape});
   for (const dsl::GraphOutput &output : graph.outputs)
@@ -78,7 +82,7 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
 
   std::vector<std::string> objects;
   std::map<std::string, halide::CompiledKernel> kernels; // by key
-  int params = 0, temps = 0, compiled = 0, cached = 0;
+  int temps = 0, compiled = 0, cached = 0;
   auto start = std::chrono::steady_clock::now();
   // Compiles a kernel unless one with the same key was already compiled in
   // this build; returns its symbol.
@@ -99,34 +103,82 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
     }
     return it->second.symbol;
   };
+  // Fusion groups (nn-fuse-epilogues) become one kernel each, emitted where
+  // their last op stands: by then every tensor they read exists.
+  std::map<int64_t, llvm::SmallVector<mlir::Operation *>> groups;
+  func.walk([&](mlir::Operation *op) {
+    if (auto id = op->getAttrOfType<mlir::IntegerAttr>("nn.group"))
+      groups[id.getInt()].push_back(op);
+  });
+  // Operations on parameters alone run once, in prepare().
+  auto isPrepared = [&](mlir::Value value) {
+    const std::string &ref = refs.at(value);
+    return ref[0] == 'p' || ref[0] == 'q';
+  };
+  auto describe = [&](mlir::Value value) {
+    auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+    return isPrepared(value) ? fullShape(type.getShape().vec())
+                             : batchedShape(perSample(value));
+  };
+
   for (mlir::Operation &operation : func.getBody().front()) {
     mlir::Operation *op = &operation;
     if (mlir::isa<mlir::func::ReturnOp>(op))
       continue;
-    if (mlir::isa<nn::ParamOp>(op)) {
-      refs[op->getResult(0)] = "p[" + std::to_string(params++) + "]";
+    if (auto param = mlir::dyn_cast<nn::ParamOp>(op)) {
+      // By name: passes may have removed parameters that no output needs.
+      auto it = paramIndex.find(param.getName().str());
+      if (it == paramIndex.end()) {
+        log << "netc: error: parameter '" << param.getName().str()
+            << "' is not in the model\n";
+        return false;
+      }
+      refs[op->getResult(0)] = "p[" + std::to_string(it->second) + "]";
       continue;
     }
-    PlanStep step;
-    step.layer = layerName(op);
-    step.op = op->getName().stripDialect().str();
-    step.result = "t" + std::to_string(temps++);
-    step.shape = perSample(op->getResult(0));
-    for (mlir::Value operand : op->getOperands()) {
-      step.args.push_back(refs.at(operand));
-      auto type = mlir::cast<mlir::RankedTensorType>(operand.getType());
-      bool param = mlir::isa_and_nonnull<nn::ParamOp>(operand.getDefiningOp());
-      step.argShapes.push_back(param ? fullShape(type.getShape().vec())
-                                     : batchedShape(perSample(operand)));
+    llvm::SmallVector<mlir::Operation *> ops = {op};
+    if (auto id = op->getAttrOfType<mlir::IntegerAttr>("nn.group")) {
+      if (groups[id.getInt()].back() != op)
+        continue; // computed inside the group's kernel
+      ops = groups[id.getInt()];
     }
+    mlir::Operation *root = ops.front();
+
+    PlanStep step;
+    step.layer = layerName(root);
+    step.op = root->getName().stripDialect().str();
+    for (mlir::Operation *tail : llvm::ArrayRef(ops).drop_front())
+      step.op += "+" + tail->getName().stripDialect().str();
+    // The kernel's arguments: the root's operands, then what each tail op
+    // adds (a residual, batch-norm parameters), as lowerGroup expects.
+    mlir::Value chain = root->getResult(0);
+    std::vector<mlir::Value> operands(root->getOperands().begin(),
+                                      root->getOperands().end());
+    for (mlir::Operation *tail : llvm::ArrayRef(ops).drop_front()) {
+      for (mlir::Value operand : tail->getOperands())
+        if (operand != chain)
+          operands.push_back(operand);
+      chain = tail->getResult(0);
+    }
+    for (mlir::Value operand : operands) {
+      step.args.push_back(refs.at(operand));
+      step.argShapes.push_back(describe(operand));
+    }
+    bool prepare = llvm::all_of(operands, isPrepared);
+    step.shape = prepare ? mlir::cast<mlir::RankedTensorType>(
+                               op->getResult(0).getType())
+                               .getShape()
+                               .vec()
+                         : perSample(op->getResult(0));
+
     if (mlir::isa<nn::DropoutOp>(op)) {
       step.kind = PlanStep::Kind::Alias;
     } else if (mlir::isa<nn::FlattenOp>(op)) {
       step.kind = PlanStep::Kind::Reshape;
     } else {
-      if (mlir::isa<nn::Conv2DOp>(op) && halide::convUsesPackedWeight(op)) {
+      if (mlir::isa<nn::Conv2DOp>(root) && halide::convUsesPackedWeight(root)) {
         // The kernel reads its weight packed, prepared once at load time.
-        mlir::Value weight = op->getOperand(1);
+        mlir::Value weight = root->getOperand(1);
         PlanStep pack;
         pack.layer = step.layer;
         pack.op = "pack";
@@ -139,9 +191,16 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
         step.args[1] = pack.result;
         plan.prepareSteps.push_back(std::move(pack));
       }
-      halide::LoweredOp lowered = halide::lowerOp(op);
-      step.symbol = compileKernel(halide::kernelKey(op), lowered);
+      halide::LoweredOp lowered = halide::lowerGroup(ops);
+      step.symbol = compileKernel(halide::kernelKey(ops), lowered);
     }
+    if (prepare) {
+      step.result = "q[" + std::to_string(plan.prepareSteps.size()) + "]";
+      refs[op->getResult(0)] = step.result;
+      plan.prepareSteps.push_back(std::move(step));
+      continue;
+    }
+    step.result = "t" + std::to_string(temps++);
     refs[op->getResult(0)] = step.result;
     plan.steps.push_back(std::move(step));
   }

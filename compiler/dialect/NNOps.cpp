@@ -340,3 +340,31 @@ FailureOr<Shape> ChannelPadOp::inferResultShape() {
   result[1] += getBefore() + getAfter();
   return result;
 }
+
+//===----------------------------------------------------------------------===//
+// Parameter transforms
+//===----------------------------------------------------------------------===//
+
+FailureOr<Shape> FoldBatchNormWeightOp::inferResultShape() {
+  auto weight = dyn_cast<RankedTensorType>(getWeight().getType());
+  if (!weight || !weight.hasStaticShape() || weight.getRank() < 1)
+    return emitOpError("weight must be a static tensor");
+  int64_t channels = weight.getShape()[0];
+  if (failed(expectParam(*this, getGamma(), {channels}, "gamma")) ||
+      failed(expectParam(*this, getRunningVar(), {channels}, "running_var")))
+    return failure();
+  return Shape(weight.getShape().begin(), weight.getShape().end());
+}
+
+FailureOr<Shape> FoldBatchNormBiasOp::inferResultShape() {
+  auto gamma = dyn_cast<RankedTensorType>(getGamma().getType());
+  if (!gamma || !gamma.hasStaticShape() || gamma.getRank() != 1)
+    return emitOpError("gamma must be a static [C] tensor");
+  int64_t channels = gamma.getShape()[0];
+  if (failed(expectParam(*this, getBeta(), {channels}, "beta")) ||
+      failed(expectParam(*this, getRunningMean(), {channels}, "running_mean")) ||
+      failed(expectParam(*this, getRunningVar(), {channels}, "running_var")) ||
+      (getBias() && failed(expectParam(*this, getBias(), {channels}, "bias"))))
+    return failure();
+  return Shape{channels};
+}

@@ -164,4 +164,38 @@ def NN_ChannelPadOp : NN_LayerOp<"channel_pad"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Parameter transforms (computed once, when weights are loaded)
+//===----------------------------------------------------------------------===//
+
+def NN_FoldBatchNormWeightOp : NN_LayerOp<"fold_bn_weight"> {
+  let summary = "A weight scaled per output channel by a following batch norm";
+  let description = [{
+    `w'[o, …] = w[o, …] * gamma[o] / sqrt(running_var[o] + eps)`: with it and
+    `nn.fold_bn_bias`, a convolution or dense layer followed by batch norm in
+    inference becomes one layer. Its operands are parameters, so programs
+    compute it once after loading the weights.
+  }];
+  let arguments = (ins F32Tensor:$weight, F32Tensor:$gamma,
+                   F32Tensor:$running_var, F64Attr:$eps);
+  let assemblyFormat = [{
+    $weight `,` $gamma `,` $running_var attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_FoldBatchNormBiasOp : NN_LayerOp<"fold_bn_bias"> {
+  let summary = "The bias of a layer with a following batch norm folded in";
+  let description = [{
+    `b'[o] = (b[o] - running_mean[o]) * gamma[o] / sqrt(running_var[o] + eps)
+    + beta[o]`, with `b = 0` when the layer has no bias.
+  }];
+  let arguments = (ins F32Tensor:$gamma, F32Tensor:$beta,
+                   F32Tensor:$running_mean, F32Tensor:$running_var,
+                   Optional<F32Tensor>:$bias, F64Attr:$eps);
+  let assemblyFormat = [{
+    $gamma `,` $beta `,` $running_mean `,` $running_var (`,` $bias^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
 #endif // NETC_NN_OPS

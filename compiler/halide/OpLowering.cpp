@@ -109,9 +109,6 @@ LoweredOp lowerConv(Conv2DOp op) {
   }
   Expr tap = k.packedWeight ? weight(c, r.x, r.y, r.z) : weight(r.x, r.y, r.z, c);
   conv(x, y, c, n) += padded(ix, iy, ic, n) * tap;
-  Func out("conv2d");
-  out(x, y, c, n) = conv(x, y, c, n);
-  k.output = out;
   k.accumulator = conv;
   k.reduction = r;
   if (hasPadding)
@@ -145,9 +142,6 @@ LoweredOp lowerDenseLike(mlir::Operation *op, bool rbf) {
   } else {
     out(f, n) += input(r, n) * weight(r, f);
   }
-  Func result(rbf ? "rbf_out" : "dense_out");
-  result(f, n) = out(f, n);
-  k.output = result;
   k.accumulator = out;
   k.reduction = r;
   k.vars = {f, n};
@@ -208,6 +202,28 @@ LoweredOp lowerPool(mlir::Operation *op, bool isMax) {
   return k;
 }
 
+Expr tanhOf(Expr v) {
+  // sign(v) (1 - e) / (1 + e) with e = exp(-2|v|): no overflow, and it
+  // vectorizes (libm's tanhf does not).
+  Expr e = exp(-2.0f * abs(v));
+  Expr t = (1.0f - e) / (1.0f + e);
+  return select(v < 0.0f, -t, t);
+}
+
+Expr sigmoidOf(Expr v) { return 1.0f / (1.0f + exp(-v)); }
+
+/// Batch norm with running statistics on `v` at channel `c`; its four
+/// parameter buffers are added to the kernel's arguments.
+Expr batchNormOf(BatchNormOp op, Expr v, Var c, LoweredOp &k) {
+  ImageParam gamma = bufferFor(op.getWeight(), "bn_weight");
+  ImageParam beta = bufferFor(op.getBias(), "bn_bias");
+  ImageParam mean = bufferFor(op.getRunningMean(), "bn_mean");
+  ImageParam var = bufferFor(op.getRunningVar(), "bn_var");
+  k.args.insert(k.args.end(), {gamma, beta, mean, var});
+  float eps = float(op.getEps().convertToDouble());
+  return (v - mean(c)) * (gamma(c) / sqrt(var(c) + eps)) + beta(c);
+}
+
 LoweredOp lowerUnary(mlir::Operation *op) {
   LoweredOp k;
   mlir::Value inputValue = op->getOperand(0);
@@ -221,13 +237,9 @@ LoweredOp lowerUnary(mlir::Operation *op) {
   if (mlir::isa<ReluOp>(op)) {
     out(vars) = max(v, 0.0f);
   } else if (mlir::isa<TanhOp>(op)) {
-    // tanh(v) = sign(v) (1 - e) / (1 + e) with e = exp(-2|v|): no overflow,
-    // and it vectorizes (libm's tanhf does not).
-    Expr e = exp(-2.0f * abs(v));
-    Expr t = (1.0f - e) / (1.0f + e);
-    out(vars) = select(v < 0.0f, -t, t);
+    out(vars) = tanhOf(v);
   } else if (mlir::isa<SigmoidOp>(op)) {
-    out(vars) = 1.0f / (1.0f + exp(-v));
+    out(vars) = sigmoidOf(v);
   } else if (mlir::isa<SoftmaxOp>(op)) {
     // Over channels: dimension size-2 in Halide order (c of xycn, f of fn).
     size_t axis = in.size() - 2;
@@ -273,23 +285,56 @@ LoweredOp lowerBatchNorm(BatchNormOp op) {
   LoweredOp k;
   std::vector<int64_t> in = shapeOf(op.getInput());
   ImageParam input = bufferFor(op.getInput(), "input");
-  ImageParam gamma = bufferFor(op.getWeight(), "weight");
-  ImageParam beta = bufferFor(op.getBias(), "bias");
-  ImageParam mean = bufferFor(op.getRunningMean(), "running_mean");
-  ImageParam var = bufferFor(op.getRunningVar(), "running_var");
-  k.args = {input, gamma, beta, mean, var};
+  k.args = {input};
   std::vector<Var> vars = varsFor(in.size());
   std::vector<Expr> at(vars.begin(), vars.end());
-  Var c = vars[in.size() - 2];
-  float eps = float(op.getEps().convertToDouble());
-  Func scale("scale");
-  Var cc("cc");
-  scale(cc) = gamma(cc) / sqrt(var(cc) + eps);
   Func out("batchnorm");
-  out(vars) = (input(at) - mean(c)) * scale(c) + beta(c);
+  out(vars) = batchNormOf(op, input(at), vars[in.size() - 2], k);
   k.output = out;
   k.vars = vars;
-  k.stages = {scale};
+  return k;
+}
+
+/// w'[o, …] = w[o, …] * gamma[o] / sqrt(var[o] + eps); o is the outermost
+/// dimension of the weight, the last in Halide's order.
+LoweredOp lowerFoldWeight(FoldBatchNormWeightOp op) {
+  LoweredOp k;
+  std::vector<int64_t> w = shapeOf(op.getWeight());
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  ImageParam gamma = bufferFor(op.getGamma(), "gamma");
+  ImageParam var = bufferFor(op.getRunningVar(), "running_var");
+  k.args = {weight, gamma, var};
+  std::vector<Var> vars = varsFor(w.size());
+  std::vector<Expr> at(vars.begin(), vars.end());
+  float eps = float(op.getEps().convertToDouble());
+  Var o = vars.back();
+  Func out("fold_bn_weight");
+  out(vars) = weight(at) * (gamma(o) / sqrt(var(o) + eps));
+  k.output = out;
+  k.vars = vars;
+  return k;
+}
+
+/// b'[o] = (b[o] - mean[o]) * gamma[o] / sqrt(var[o] + eps) + beta[o].
+LoweredOp lowerFoldBias(FoldBatchNormBiasOp op) {
+  LoweredOp k;
+  ImageParam gamma = bufferFor(op.getGamma(), "gamma");
+  ImageParam beta = bufferFor(op.getBeta(), "beta");
+  ImageParam mean = bufferFor(op.getRunningMean(), "running_mean");
+  ImageParam var = bufferFor(op.getRunningVar(), "running_var");
+  k.args = {gamma, beta, mean, var};
+  Var o("o");
+  Expr bias = 0.0f;
+  if (op.getBias()) {
+    ImageParam b = bufferFor(op.getBias(), "bias");
+    k.args.push_back(b);
+    bias = b(o);
+  }
+  float eps = float(op.getEps().convertToDouble());
+  Func out("fold_bn_bias");
+  out(o) = (bias - mean(o)) * (gamma(o) / sqrt(var(o) + eps)) + beta(o);
+  k.output = out;
+  k.vars = {o};
   return k;
 }
 
@@ -398,7 +443,8 @@ bool isViewOp(mlir::Operation *op) {
   return mlir::isa<DropoutOp, FlattenOp>(op);
 }
 
-LoweredOp lowerOp(mlir::Operation *op) {
+LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
+  mlir::Operation *op = ops.front();
   LoweredOp k;
   if (auto conv = mlir::dyn_cast<Conv2DOp>(op))
     k = lowerConv(conv);
@@ -420,10 +466,49 @@ LoweredOp lowerOp(mlir::Operation *op) {
     k = lowerConcat(concat);
   else if (auto pad = mlir::dyn_cast<ChannelPadOp>(op))
     k = lowerChannelPad(pad);
+  else if (auto fold = mlir::dyn_cast<FoldBatchNormWeightOp>(op))
+    k = lowerFoldWeight(fold);
+  else if (auto fold = mlir::dyn_cast<FoldBatchNormBiasOp>(op))
+    k = lowerFoldBias(fold);
   else
     k = lowerUnary(op);
   k.opName = op->getName().stripDialect().str();
-  k.outputShape = shapeOf(op->getResult(0));
+
+  if (k.accumulator.defined()) {
+    // The layer's output is its accumulation followed by the group's
+    // elementwise tail, computed as each output element is written.
+    std::vector<Expr> at(k.vars.begin(), k.vars.end());
+    Expr value = k.accumulator(at);
+    Var c = k.vars[k.vars.size() - 2];
+    mlir::Value chain = op->getResult(0);
+    for (mlir::Operation *tail : ops.drop_front()) {
+      if (mlir::isa<ReluOp>(tail)) {
+        value = max(value, 0.0f);
+      } else if (mlir::isa<TanhOp>(tail)) {
+        value = tanhOf(value);
+      } else if (mlir::isa<SigmoidOp>(tail)) {
+        value = sigmoidOf(value);
+      } else if (auto bn = mlir::dyn_cast<BatchNormOp>(tail)) {
+        value = batchNormOf(bn, value, c, k);
+      } else if (auto add = mlir::dyn_cast<AddOp>(tail)) {
+        mlir::Value other = add.getLhs() == chain ? add.getRhs() : add.getLhs();
+        ImageParam residual = bufferFor(other, "residual");
+        k.args.push_back(residual);
+        value = value + residual(at);
+      } else {
+        throw std::runtime_error("cannot fuse " +
+                                 tail->getName().getStringRef().str() +
+                                 " into a layer");
+      }
+      k.opName += "_" + tail->getName().stripDialect().str();
+      chain = tail->getResult(0);
+    }
+    k.output = Func(k.opName);
+    k.output(k.vars) = value;
+  } else if (ops.size() > 1) {
+    throw std::runtime_error("only conv2d and dense take fused tails");
+  }
+  k.outputShape = shapeOf(ops.back()->getResult(0));
   if (!k.work) {
     k.work = 1;
     for (size_t i = 1; i < k.outputShape.size(); ++i)
@@ -432,6 +517,8 @@ LoweredOp lowerOp(mlir::Operation *op) {
   return k;
 }
 
+LoweredOp lowerOp(mlir::Operation *op) { return lowerGroup({op}); }
+
 std::string packKey(mlir::Value weight) {
   std::string key;
   llvm::raw_string_ostream os(key);
@@ -439,14 +526,20 @@ std::string packKey(mlir::Value weight) {
   return key;
 }
 
-std::string kernelKey(mlir::Operation *op) {
+std::string kernelKey(llvm::ArrayRef<mlir::Operation *> ops) {
   std::string key;
   llvm::raw_string_ostream os(key);
-  os << op->getName() << " ";
-  op->getAttrDictionary().print(os);
-  for (mlir::Type type : op->getOperandTypes())
-    os << " " << type;
-  os << " -> " << op->getResult(0).getType();
+  for (mlir::Operation *op : ops) {
+    os << op->getName() << " {";
+    // Attributes that change the computation; not bookkeeping like nn.group.
+    for (mlir::NamedAttribute attr : op->getAttrs())
+      if (!attr.getName().strref().starts_with("nn."))
+        os << attr.getName().strref() << "=" << attr.getValue() << " ";
+    os << "}";
+    for (mlir::Type type : op->getOperandTypes())
+      os << " " << type;
+    os << " -> " << op->getResult(0).getType() << "; ";
+  }
   return key;
 }
 

@@ -11,6 +11,7 @@
 #include <Halide.h>
 
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/ArrayRef.h"
 
 #include <string>
 #include <vector>
@@ -59,9 +60,13 @@ bool isViewOp(mlir::Operation *op);
 /// Builds the algorithm of `op`. `op` must be a shaped nn layer op.
 LoweredOp lowerOp(mlir::Operation *op);
 
-/// A text that is equal for two ops exactly when they compile to the same
-/// kernel: the op, its attributes and its operand and result types.
-std::string kernelKey(mlir::Operation *op);
+/// One kernel for a fusion group (nn-fuse-epilogues): a conv2d or dense
+/// followed by elementwise ops, each applied as the output is written.
+LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops);
+
+/// A text that is equal for two groups exactly when they compile to the
+/// same kernel: the ops, their attributes, operand and result types.
+std::string kernelKey(llvm::ArrayRef<mlir::Operation *> ops);
 /// The same for the packing kernel of a weight.
 std::string packKey(mlir::Value weight);
 

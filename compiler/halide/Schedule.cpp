@@ -24,7 +24,7 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
   // `columnVectors` vectors of output columns, about half the registers.
   schedule.channelBlock = 4;
   schedule.columnVectors = 1;
-  if (op.opName == "conv2d" && op.outputShape.size() == 4) {
+  if (op.opName.rfind("conv2d", 0) == 0 && op.outputShape.size() == 4) {
     int64_t channels = op.outputShape[1], width = op.outputShape[3];
     schedule.channelBlock = channels % 8 == 0   ? 8
                             : channels % 4 == 0 ? 4
@@ -71,6 +71,8 @@ void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
     } else {
       out.fuse(v[0], v[1], xy).vectorize(xy, V, TailStrategy::GuardWithIf);
     }
+  } else if (v.size() == 1) {
+    out.vectorize(v[0], V, TailStrategy::GuardWithIf);
   } else {
     if (schedule.parallel)
       out.parallel(v.back());
@@ -200,11 +202,12 @@ void scheduleDense(LoweredOp &op, const Schedule &schedule) {
 void applySchedule(LoweredOp &op, const Schedule &schedule) {
   for (Func &stage : op.stages)
     stage.compute_root();
-  if (op.opName == "conv2d" && op.packedWeight)
+  bool conv = op.opName.rfind("conv2d", 0) == 0;
+  if (conv && op.packedWeight)
     scheduleConvPacked(op, schedule);
-  else if (op.opName == "conv2d")
+  else if (conv)
     scheduleConv(op, schedule);
-  else if (op.opName == "dense" || op.opName == "rbf")
+  else if (op.accumulator.defined())
     scheduleDense(op, schedule);
   else
     scheduleSimple(op, schedule);

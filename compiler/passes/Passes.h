@@ -12,4 +12,11 @@ namespace netc::nn {
 #define GEN_PASS_REGISTRATION
 #include "compiler/passes/Passes.h.inc"
 
+/// What an inference program is compiled from: shapes inferred, dropout
+/// removed, batch norm folded, epilogues grouped with their layers.
+void buildInferencePipeline(mlir::OpPassManager &pm);
+
+/// Registers it as `--nn-inference` for netc-opt.
+void registerPipelines();
+
 } // namespace netc::nn

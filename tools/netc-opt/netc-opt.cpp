@@ -18,6 +18,7 @@ int main(int argc, char **argv) {
   registry.insert<netc::nn::NNDialect, mlir::func::FuncDialect>();
   mlir::registerTransformsPasses();
   netc::nn::registerNNPasses();
+  netc::nn::registerPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "netc optimizer driver\n", registry));
 }

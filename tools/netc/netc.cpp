@@ -9,11 +9,13 @@
 
 #include "compiler/codegen/ProgramBuilder.h"
 #include "compiler/mlirgen/MLIRGen.h"
+#include "compiler/passes/Passes.h"
 #include "dsl/Frontend.h"
 #include "dsl/Summary.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -75,15 +77,30 @@ bool load(const Common &common, bool elaborate, Loaded &out) {
   return !diags.hadError();
 }
 
-int runEmitMlir(const netc::dsl::Graph &graph) {
+/// The nn module of a graph, after the inference passes when asked.
+mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &context,
+                                              const netc::dsl::Graph &graph,
+                                              bool inference) {
+  auto module = netc::buildShapedModule(context, graph);
+  if (!module || !inference)
+    return module;
+  mlir::PassManager pm(&context);
+  netc::nn::buildInferencePipeline(pm);
+  if (mlir::failed(pm.run(*module)))
+    return nullptr;
+  return module;
+}
+
+int runEmitMlir(const netc::dsl::Graph &graph, bool inference,
+                bool locations) {
   mlir::MLIRContext context;
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
-  auto module = netc::buildShapedModule(context, graph);
+  auto module = buildModule(context, graph, inference);
   if (!module)
     return 1;
   mlir::OpPrintingFlags flags;
-  flags.enableDebugInfo(/*enable=*/false);
+  flags.enableDebugInfo(locations, /*prettyForm=*/false);
   module->print(llvm::outs(), flags);
   llvm::outs() << "\n";
   return 0;
@@ -113,7 +130,7 @@ int main(int argc, char **argv) {
   CLI::App *emit = app.add_subcommand(
       "emit", "Print an intermediate form of the model");
   addCommon(*emit, emitArgs);
-  bool ast = false, mlir = false, locations = false;
+  bool ast = false, mlir = false, locations = false, inference = false;
   auto *astFlag = emit->add_flag("--ast", ast, "The syntax tree");
   auto *mlirFlag = emit->add_flag(
       "--mlir", mlir, "The nn dialect module after shape inference");
@@ -121,6 +138,9 @@ int main(int argc, char **argv) {
   emit->add_flag("--locations", locations,
                  "With --mlir: print source locations (layer names and "
                  "file:line:col)");
+  emit->add_flag("--inference", inference,
+                 "With --mlir: after the inference passes (dropout removed, "
+                 "batch norm folded, fusion groups marked)");
   emit->callback([&] {
     if (!ast && !mlir)
       throw CLI::ValidationError("emit", "one of --ast or --mlir is required");
@@ -162,7 +182,7 @@ int main(int argc, char **argv) {
     mlir::MLIRContext context;
     llvm::SourceMgr sourceMgr;
     mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
-    auto module = netc::buildShapedModule(context, *loaded.graph);
+    auto module = buildModule(context, *loaded.graph, /*inference=*/true);
     if (!module)
       return 1;
     buildOptions.source = buildArgs.file;
@@ -198,18 +218,7 @@ int main(int argc, char **argv) {
       netc::dsl::dumpAST(loaded.ast, std::cout);
       return 0;
     }
-    if (locations) {
-      mlir::MLIRContext context;
-      auto module = netc::buildShapedModule(context, *loaded.graph);
-      if (!module)
-        return 1;
-      mlir::OpPrintingFlags flags;
-      flags.enableDebugInfo(true, /*prettyForm=*/false);
-      module->print(llvm::outs(), flags);
-      llvm::outs() << "\n";
-      return 0;
-    }
-    return runEmitMlir(*loaded.graph);
+    return runEmitMlir(*loaded.graph, inference, locations);
   }
   return 2;
 }

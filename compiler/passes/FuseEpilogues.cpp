@@ -1,0 +1,56 @@
+//===- FuseEpilogues.cpp - Group layers with their elementwise tails ------===//
+
+#include "compiler/dialect/NNOps.h"
+#include "compiler/passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace netc::nn {
+#define GEN_PASS_DEF_NNFUSEEPILOGUES
+#include "compiler/passes/Passes.h.inc"
+} // namespace netc::nn
+
+using namespace mlir;
+using namespace netc::nn;
+
+namespace {
+
+/// Ops that can be computed on each output element of a layer as it is
+/// produced, when the layer's result is their only tensor input from it.
+bool isEpilogue(Operation *op, Value from) {
+  if (isa<ReluOp, TanhOp, SigmoidOp>(op))
+    return true;
+  if (auto bn = dyn_cast<BatchNormOp>(op))
+    return bn.getInput() == from;
+  if (auto add = dyn_cast<AddOp>(op))
+    return add.getLhs() != add.getRhs(); // x + x would read the tile twice
+  return false;
+}
+
+struct FuseEpiloguesPass
+    : netc::nn::impl::NNFuseEpiloguesBase<FuseEpiloguesPass> {
+  void runOnOperation() override {
+    OpBuilder builder(&getContext());
+    int64_t next = 0;
+    getOperation().walk([&](Operation *root) {
+      if (!isa<Conv2DOp, DenseOp>(root) || root->hasAttr("nn.group"))
+        return;
+      SmallVector<Operation *> chain = {root};
+      Value current = root->getResult(0);
+      while (current.hasOneUse()) {
+        Operation *user = *current.getUsers().begin();
+        if (!isEpilogue(user, current) || user->hasAttr("nn.group"))
+          break;
+        chain.push_back(user);
+        current = user->getResult(0);
+      }
+      if (chain.size() < 2)
+        return;
+      auto id = builder.getI64IntegerAttr(next++);
+      for (Operation *op : chain)
+        op->setAttr("nn.group", id);
+    });
+  }
+};
+
+} // namespace

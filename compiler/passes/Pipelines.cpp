@@ -1,0 +1,26 @@
+//===- Pipelines.cpp - The pass pipelines netc runs -----------------------===//
+
+#include "compiler/passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace netc::nn {
+
+void buildInferencePipeline(mlir::OpPassManager &pm) {
+  mlir::OpPassManager &func = pm.nest<mlir::func::FuncOp>();
+  func.addPass(createNNShapeInference());
+  func.addPass(createNNRemoveDropout());
+  func.addPass(createNNFoldBatchNorm());
+  func.addPass(mlir::createCSEPass());
+  func.addPass(createNNFuseEpilogues());
+}
+
+void registerPipelines() {
+  mlir::PassPipelineRegistration<>(
+      "nn-inference", "Prepare an nn module for an inference program",
+      buildInferencePipeline);
+}
+
+} // namespace netc::nn

@@ -75,11 +75,10 @@ LoweredOp lowerConv(Conv2DOp op) {
   k.packedWeight = convUsesPackedWeight(op.getOperation());
   // The packed weight has the output channel innermost: (o, kx, ky, i).
   ImageParam weight(Float(32), 4, "weight");
-  std::vector<int64_t> extents =
-      k.packedWeight ? std::vector<int64_t>{w[0], w[3], w[2], w[1]}
-                     : std::vector<int64_t>{w[3], w[2], w[1], w[0]};
-  for (int i = 0; i < 4; ++i)
-    weight.dim(i).set_bounds(0, static_cast<int>(extents[i]));
+  // PyTorch-order shapes: OIHW, or packed [I, KH, KW, O].
+  constrainDense(weight, k.packedWeight
+                             ? std::vector<int64_t>{w[1], w[2], w[3], w[0]}
+                             : w);
   k.args = {input, weight};
   auto stride = op.getStride(), dilation = op.getDilation(), pad = op.getPad();
   int64_t groups = op.getGroups();

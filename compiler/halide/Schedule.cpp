@@ -12,7 +12,8 @@ std::string Schedule::key() const {
   return "v" + std::to_string(vectorWidth) + "t" + std::to_string(tileColumns) +
          "c" + std::to_string(channelVectors) + "b" +
          std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
-         (parallel ? "p" : "s") + "g" + std::to_string(grain);
+         (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") + "g" +
+         std::to_string(grain);
 }
 
 Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
@@ -46,6 +47,10 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     schedule.channelVectors =
         channels >= 2 * schedule.vectorWidth && schedule.tileColumns <= 8 ? 2
                                                                           : 1;
+    int64_t blockWeightBytes = op.work / (op.outputShape[2] * width) /
+                               channels * schedule.vectorWidth *
+                               schedule.channelVectors * 4;
+    schedule.rowsPerTask = blockWeightBytes > 256 * 1024;
   }
   // Small kernels run on one thread: waking the pool costs more.
   schedule.parallel = op.work >= 32 * 1024;
@@ -140,9 +145,14 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   // every tile has the same constant size and unrolls fully.
   out.split(x, xo, xi, T, TailStrategy::ShiftInwards)
       .split(c, co, ci, channels, TailStrategy::ShiftInwards)
-      .reorder(xi, ci, xo, y, co, n)
-      .fuse(y, co, task)
-      .fuse(task, n, task);
+      .reorder(xi, ci, xo, y, co, n);
+  if (schedule.rowsPerTask) {
+    // The weights of a channel block are too large to stay in cache from
+    // task to task: each task sweeps all rows with one block.
+    out.fuse(co, n, task);
+  } else {
+    out.fuse(y, co, task).fuse(task, n, task);
+  }
   if (T >= 4)
     out.vectorize(xi);
   if (schedule.parallel)

@@ -18,6 +18,7 @@ struct Schedule {
   // columns by `channelVectors` vectors of output channels.
   int tileColumns = 8;
   int channelVectors = 1;
+  bool rowsPerTask = false; // each thread task sweeps all rows of a block
   // conv2d on plain weights (depthwise-like): `channelBlock` channels by
   // `columnVectors` vectors of columns.
   int channelBlock = 4;

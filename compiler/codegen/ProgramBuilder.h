@@ -15,6 +15,7 @@ struct BuildOptions {
   std::string target = "host";
   std::string cacheDir;     // empty: KernelCompiler::defaultCacheDir()
   std::string workDir;      // where main.cpp goes; empty: a temporary folder
+  std::string projectDir;   // --emit-project: a folder that builds alone
   std::string source;       // the .nn file, for the program's info
   bool verbose = false;     // print the compiler command
 };

@@ -25,6 +25,12 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                         "examples")
 TOLERANCE = 1e-4
 
+# The networks checked by default, with a reduced input size where the
+# model file takes one and 224x224 would make the suite slow.
+CASES = {"lenet5": None, "resnet20": None, "plain20": None, "alexnet": None,
+         "vgg11": None, "googlenet": None, "mobilenet_v1": 128,
+         "resnet18": 64, "resnet50": 64, "xception": 96}
+
 
 def write_safetensors(path, tensors):
     """tensors: list of (name, float32 numpy array), written in order."""
@@ -42,10 +48,11 @@ def write_safetensors(path, tensors):
             f.write(np.ascontiguousarray(array, dtype="<f4").tobytes())
 
 
-def check(netc, name, workdir, batch):
+def check(netc, name, workdir, batch, size=None):
     program = os.path.join(workdir, name)
+    params = ["-p", f"size={size}"] if size else []
     build = subprocess.run([netc, "build", os.path.join(EXAMPLES, name + ".nn"),
-                            "-o", program], capture_output=True, text=True)
+                            "-o", program] + params, capture_output=True, text=True)
     if build.returncode != 0:
         return [f"netc build failed:\n{build.stderr}"]
     info = json.loads(subprocess.run([program, "info", "--json"], check=True,
@@ -75,6 +82,7 @@ def check(netc, name, workdir, batch):
     weights = os.path.join(workdir, name + ".safetensors")
     write_safetensors(weights, tensors)
 
+    shape = info["inputs"][0]["shape"]  # the program's, e.g. a reduced size
     x = torch.randn(batch, *shape)
     np.save(os.path.join(workdir, "x.npy"), x.numpy())
     outputs = [o["name"] for o in info["outputs"]]
@@ -107,15 +115,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--netc", required=True)
     parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("models", nargs="*",
-                        default=["lenet5", "resnet20", "plain20", "alexnet",
-                                 "mobilenet_v1", "googlenet"])
+    parser.add_argument("models", nargs="*", default=list(CASES),
+                        help="MODEL or MODEL:SIZE (input height and width)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     passed = failed = 0
     with tempfile.TemporaryDirectory() as workdir:
-        for name in args.models:
-            problems = check(args.netc, name, workdir, args.batch)
+        for case in args.models:
+            name, _, size = case.partition(":")
+            size = int(size) if size else CASES.get(name)
+            batch = 1 if name in ("vgg11",) else args.batch
+            problems = check(args.netc, name, workdir, batch, size)
             if problems:
                 failed += 1
                 print(f"FAIL {name}: " + "; ".join(problems))

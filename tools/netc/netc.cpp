@@ -151,8 +151,16 @@ int main(int argc, char **argv) {
   CLI::App *build = app.add_subcommand(
       "build", "Compile the model into a standalone inference program");
   addCommon(*build, buildArgs);
-  build->add_option("-o,--output", buildOptions.output, "The program to write")
-      ->required();
+  auto *outputOption = build->add_option("-o,--output", buildOptions.output,
+                                         "The program to write");
+  auto *projectOption = build->add_option(
+      "--emit-project", buildOptions.projectDir,
+      "Also (or instead) write a folder with the sources, kernel objects and "
+      "a CMakeLists.txt that builds the program with a C++ compiler alone");
+  build->callback([&] {
+    if (outputOption->count() == 0 && projectOption->count() == 0)
+      throw CLI::ValidationError("build", "-o OUT or --emit-project DIR is required");
+  });
   build->add_option("--target", buildOptions.target,
                     "Halide target, e.g. x86-64-linux-avx2-fma (default: host)")
       ->check([](const std::string &target) {

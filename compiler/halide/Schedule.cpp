@@ -85,6 +85,22 @@ void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
   }
 }
 
+/// The zero-bordered input of a convolution, materialized once for the whole
+/// batch, so the inner loop loads plain values instead of selecting at every
+/// tap.
+void materializePadding(LoweredOp &op, const Schedule &schedule) {
+  if (!op.paddedInput.defined())
+    return;
+  Func &padded = op.paddedInput;
+  std::vector<Var> args = padded.args();
+  Var cn("cn");
+  padded.compute_root()
+      .fuse(args[2], args[3], cn)
+      .vectorize(args[0], schedule.vectorWidth, TailStrategy::GuardWithIf);
+  if (schedule.parallel)
+    padded.parallel(cn);
+}
+
 /// Direct convolution on NCHW: each task computes a block of output
 /// channels for one sample; the register tile is `channelBlock` channels by
 /// `columnVectors` vectors of columns, accumulated over input channels and
@@ -117,18 +133,7 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
   if (CB > 1)
     conv.update().unroll(c);
 
-  if (op.paddedInput.defined()) {
-    // The zero-bordered input, materialized once for the whole batch, so
-    // the inner loop loads plain vectors instead of selecting at every tap.
-    Func &padded = op.paddedInput;
-    std::vector<Var> args = padded.args();
-    Var cn("cn");
-    padded.compute_root()
-        .fuse(args[2], args[3], cn)
-        .vectorize(args[0], V, TailStrategy::GuardWithIf);
-    if (schedule.parallel)
-      padded.parallel(cn);
-  }
+  materializePadding(op, schedule);
 }
 
 /// Convolution with packed weights: a register tile of output columns by
@@ -173,17 +178,7 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
       .unroll(x)
       .unroll(cvo);
 
-  if (op.paddedInput.defined()) {
-    // The zero-bordered input, materialized once for the whole batch.
-    Func &padded = op.paddedInput;
-    std::vector<Var> args = padded.args();
-    Var cn("cn");
-    padded.compute_root()
-        .fuse(args[2], args[3], cn)
-        .vectorize(args[0], V, TailStrategy::GuardWithIf);
-    if (schedule.parallel)
-      padded.parallel(cn);
-  }
+  materializePadding(op, schedule);
 }
 
 /// Dense and rbf: each output is a dot product; its reduction is split into

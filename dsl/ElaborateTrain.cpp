@@ -3,6 +3,7 @@
 #include "Elaborator.h"
 
 #include <algorithm>
+#include <map>
 
 namespace netc::dsl {
 
@@ -377,6 +378,18 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
   }
   if (config.loss.empty() && !graph_.outputs.empty())
     config.loss.push_back({"cross_entropy", graph_.outputs[0].name, 1.0, false});
+
+  // Outputs the loss weighs below 1 are auxiliary heads, as long as some
+  // output is not.
+  std::map<std::string, double> weight;
+  for (const auto &term : config.loss)
+    weight[term.output] = std::max(weight[term.output], term.weight);
+  bool main = false;
+  for (const GraphOutput &output : graph_.outputs)
+    main |= !weight.count(output.name) || weight[output.name] >= 1.0;
+  if (main)
+    for (GraphOutput &output : graph_.outputs)
+      output.auxiliary = weight.count(output.name) && weight[output.name] < 1.0;
 }
 
 } // namespace netc::dsl

@@ -90,6 +90,9 @@ struct GraphOutput {
   std::string name;
   int node = 0;
   Loc loc;
+  /// Only the training loss uses it, with a weight below 1 (GoogLeNet's
+  /// auxiliary classifiers): inference programs leave it out.
+  bool auxiliary = false;
 };
 
 /// The optional `train { … }` section, with defaults filled in.

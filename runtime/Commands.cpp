@@ -31,12 +31,16 @@ void printInfo(const ModelSpec &spec, bool json) {
     j["target"] = spec.target;
     auto list = [](const std::vector<TensorSpec> &tensors) {
       nlohmann::ordered_json a = nlohmann::ordered_json::array();
-      for (const TensorSpec &t : tensors)
+      for (const TensorSpec &t : tensors) {
         a.push_back({{"name", t.name}, {"shape", t.shape}, {"dtype", "F32"}});
+        if (t.unused)
+          a.back()["unused"] = true;
+      }
       return a;
     };
     j["inputs"] = list(spec.inputs);
     j["outputs"] = list(spec.outputs);
+    j["dropped_outputs"] = spec.droppedOutputs;
     j["params"] = list(spec.params);
     std::cout << j.dump(2) << "\n";
     return;
@@ -52,10 +56,14 @@ void printInfo(const ModelSpec &spec, bool json) {
   for (const TensorSpec &t : spec.outputs)
     std::cout << "Output:  " << t.name << " " << shapeText(t.shape)
               << " per sample, f32\n";
+  for (const std::string &name : spec.droppedOutputs)
+    std::cout << "Dropped: " << name
+              << " (a training-only head; its weights are optional)\n";
   std::cout << "Weights: " << spec.params.size() << " tensors, " << total
             << " values, safetensors F32 with these names:\n";
   for (const TensorSpec &p : spec.params)
-    std::cout << "  " << p.name << " " << shapeText(p.shape) << "\n";
+    std::cout << "  " << p.name << " " << shapeText(p.shape)
+              << (p.unused ? " (unused)" : "") << "\n";
 }
 
 /// Splits "NAME=PATH" (or a bare PATH for the only tensor).

@@ -85,7 +85,10 @@ std::vector<Buffer> loadParams(const ModelSpec &spec, const std::string &path) {
   for (const TensorSpec &p : spec.params) {
     auto it = byName.find(p.name);
     if (it == byName.end()) {
-      missing.push_back(p.name);
+      if (p.unused)
+        params.emplace_back(); // never read
+      else
+        missing.push_back(p.name);
       continue;
     }
     const NamedTensor &t = *it->second;

@@ -22,6 +22,9 @@ using Buffer = Halide::Runtime::Buffer<float>;
 struct TensorSpec {
   std::string name;
   std::vector<int64_t> shape; // PyTorch order; per sample for inputs/outputs
+  /// Parameters of heads the program leaves out (training-only outputs):
+  /// loaded when present, not required.
+  bool unused = false;
 };
 
 struct ModelSpec {
@@ -31,6 +34,7 @@ struct ModelSpec {
   std::vector<TensorSpec> params; // definition order, as in weight files
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
+  std::vector<std::string> droppedOutputs; // training-only heads left out
   /// Derives the tensors the kernels want from the loaded parameters (e.g.
   /// weights repacked into another layout); run once, after loading.
   void (*prepare)(std::vector<Buffer> &params, std::vector<Buffer> &prepared);

@@ -43,10 +43,11 @@ std::string quoted(const std::string &text) {
 }
 
 void emitTensors(std::ostringstream &os, const char *field,
-                 const std::vector<PlanTensor> &tensors) {
+                 const std::vector<PlanTensor> &tensors, bool params = false) {
   os << "  spec." << field << " = {\n";
   for (const PlanTensor &t : tensors)
-    os << "      {" << quoted(t.name) << ", {" << shapeList(t.shape) << "}},\n";
+    os << "      {" << quoted(t.name) << ", {" << shapeList(t.shape) << "}"
+       << (params && !t.used ? ", /*unused=*/true" : "") << "},\n";
   os << "  };\n";
 }
 
@@ -119,9 +120,15 @@ std::string emitDriver(const ProgramPlan &plan) {
      << "  spec.name = " << quoted(plan.model) << ";\n"
      << "  spec.source = " << quoted(plan.source) << ";\n"
      << "  spec.target = " << quoted(plan.target) << ";\n";
-  emitTensors(os, "params", plan.params);
+  emitTensors(os, "params", plan.params, /*params=*/true);
   emitTensors(os, "inputs", plan.inputs);
   emitTensors(os, "outputs", plan.outputs);
+  if (!plan.droppedOutputs.empty()) {
+    os << "  spec.droppedOutputs = {";
+    for (size_t i = 0; i < plan.droppedOutputs.size(); ++i)
+      os << (i ? ", " : "") << quoted(plan.droppedOutputs[i]);
+    os << "};\n";
+  }
   os << "  spec.prepare = prepare;\n"
      << "  spec.forward = forward;\n"
      << "  return netc::rt::runProgram(argc, argv, spec);\n"

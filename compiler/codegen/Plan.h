@@ -16,6 +16,7 @@ namespace netc::codegen {
 struct PlanTensor {
   std::string name;
   std::vector<int64_t> shape; // PyTorch order; per sample for activations
+  bool used = false;          // parameters: read by some kernel
 };
 
 struct PlanStep {
@@ -33,6 +34,7 @@ struct PlanStep {
 struct ProgramPlan {
   std::string model, source, target, netcVersion;
   std::vector<PlanTensor> params, inputs, outputs;
+  std::vector<std::string> droppedOutputs; // training-only heads
   /// Run once after loading; their results are q[0], q[1], ….
   std::vector<PlanStep> prepareSteps;
   std::vector<PlanStep> steps;

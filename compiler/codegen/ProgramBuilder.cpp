@@ -144,8 +144,12 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
     }
   for (int id : graph.inputs)
     plan.inputs.push_back({graph.nodes[id].name, graph.nodes[id].shape});
-  for (const dsl::GraphOutput &output : graph.outputs)
-    plan.outputs.push_back({output.name, graph.nodes[output.node].shape});
+  for (const dsl::GraphOutput &output : graph.outputs) {
+    if (output.auxiliary)
+      plan.droppedOutputs.push_back(output.name);
+    else
+      plan.outputs.push_back({output.name, graph.nodes[output.node].shape});
+  }
 
   std::map<mlir::Value, std::string, bool (*)(mlir::Value, mlir::Value)> refs(
       [](mlir::Value a, mlir::Value b) {
@@ -208,6 +212,7 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
         return false;
       }
       refs[op->getResult(0)] = "p[" + std::to_string(it->second) + "]";
+      plan.params[it->second].used = true;
       continue;
     }
     llvm::SmallVector<mlir::Operation *> ops = {op};

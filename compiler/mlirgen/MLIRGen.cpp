@@ -26,8 +26,9 @@ namespace {
 
 class Generator {
 public:
-  Generator(MLIRContext &context, const Graph &graph)
-      : context_(context), graph_(graph), builder_(&context) {}
+  Generator(MLIRContext &context, const Graph &graph, bool inference)
+      : context_(context), graph_(graph), inference_(inference),
+        builder_(&context) {}
 
   OwningOpRef<ModuleOp> run() {
     auto module = ModuleOp::create(builder_.getUnknownLoc());
@@ -53,14 +54,17 @@ public:
         values_[node.id] = emit(node);
 
     SmallVector<Value> results;
+    std::vector<const dsl::GraphOutput *> outputs;
     for (const auto &output : graph_.outputs)
-      results.push_back(values_.at(output.node));
+      if (!inference_ || !output.auxiliary) {
+        results.push_back(values_.at(output.node));
+        outputs.push_back(&output);
+      }
     builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);
     func.setType(builder_.getFunctionType(
         argTypes, ValueRange(results).getTypes()));
-    for (size_t i = 0; i < graph_.outputs.size(); ++i)
-      func.setResultAttr(i, "nn.name",
-                         builder_.getStringAttr(graph_.outputs[i].name));
+    for (size_t i = 0; i < outputs.size(); ++i)
+      func.setResultAttr(i, "nn.name", builder_.getStringAttr(outputs[i]->name));
     return module;
   }
 
@@ -163,20 +167,22 @@ private:
 
   MLIRContext &context_;
   const Graph &graph_;
+  bool inference_;
   OpBuilder builder_;
   std::map<int, Value> values_;
 };
 
 } // namespace
 
-OwningOpRef<ModuleOp> mlirGen(MLIRContext &context, const Graph &graph) {
+OwningOpRef<ModuleOp> mlirGen(MLIRContext &context, const Graph &graph,
+                              bool inference) {
   registerDialects(context);
-  return Generator(context, graph).run();
+  return Generator(context, graph, inference).run();
 }
 
 OwningOpRef<ModuleOp> buildShapedModule(MLIRContext &context,
-                                        const Graph &graph) {
-  OwningOpRef<ModuleOp> module = mlirGen(context, graph);
+                                        const Graph &graph, bool inference) {
+  OwningOpRef<ModuleOp> module = mlirGen(context, graph, inference);
   PassManager pm(&context);
   pm.addNestedPass<func::FuncOp>(nn::createNNShapeInference());
   if (failed(pm.run(*module)) || failed(verify(*module)))

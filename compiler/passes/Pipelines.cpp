@@ -14,6 +14,8 @@ void buildInferencePipeline(mlir::OpPassManager &pm) {
   func.addPass(createNNRemoveDropout());
   func.addPass(createNNFoldBatchNorm());
   func.addPass(mlir::createCSEPass());
+  // Removes what only left-out outputs (auxiliary heads) needed.
+  func.addPass(mlir::createCanonicalizerPass());
   func.addPass(createNNFuseEpilogues());
 }
 

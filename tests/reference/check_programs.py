@@ -97,10 +97,16 @@ def check(netc, name, workdir, batch, size=None):
         reference = model(x)
     if not isinstance(reference, tuple):
         reference = (reference,)
+    # The reference returns every output in the model file's order; the
+    # program has those that are not training-only heads.
+    summary = json.loads(subprocess.run(
+        [netc, "summary", os.path.join(EXAMPLES, name + ".nn"), "--json"] + params,
+        check=True, capture_output=True, text=True).stdout)
+    by_name = {o["name"]: r for o, r in zip(summary["outputs"], reference)}
     problems = []
-    for o, ref in zip(outputs, reference):
+    for o in outputs:
         got = np.load(os.path.join(workdir, o + ".npy"))
-        ref = ref.numpy()
+        ref = by_name[o].numpy()
         if got.shape != ref.shape:
             problems.append(f"{o}: shape {got.shape} != {ref.shape}")
             continue

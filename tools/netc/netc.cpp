@@ -81,7 +81,7 @@ bool load(const Common &common, bool elaborate, Loaded &out) {
 mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &context,
                                               const netc::dsl::Graph &graph,
                                               bool inference) {
-  auto module = netc::buildShapedModule(context, graph);
+  auto module = netc::buildShapedModule(context, graph, inference);
   if (!module || !inference)
     return module;
   mlir::PassManager pm(&context);

@@ -6,6 +6,7 @@
 #include "SafeTensors.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -35,12 +36,35 @@ Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch) {
   return Buffer(extents);
 }
 
-Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch) {
+float *arena(int64_t floats) {
+  struct Block {
+    float *data = nullptr;
+    int64_t size = 0;
+    ~Block() { std::free(data); }
+  };
+  thread_local Block block;
+  if (floats > block.size) {
+    std::free(block.data);
+    size_t bytes = (size_t(floats) * sizeof(float) + 63) / 64 * 64;
+    block.data = static_cast<float *>(std::aligned_alloc(64, bytes));
+    if (!block.data)
+      throw Error("out of memory: the activations need " +
+                  std::to_string(bytes >> 20) + " MiB");
+    block.size = floats;
+  }
+  return block.data;
+}
+
+Buffer view(float *data, const std::vector<int64_t> &shape, int64_t batch) {
   std::vector<int> extents;
   for (auto it = shape.rbegin(); it != shape.rend(); ++it)
     extents.push_back(static_cast<int>(*it));
   extents.push_back(static_cast<int>(batch));
-  return Buffer(src.data(), extents);
+  return Buffer(data, extents);
+}
+
+Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch) {
+  return view(src.data(), shape, batch);
 }
 
 Profile &profile() {

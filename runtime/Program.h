@@ -51,6 +51,14 @@ int64_t elementCount(const std::vector<int64_t> &shape);
 /// (batch < 0: no batch dimension).
 Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch = -1);
 
+/// A per-thread block of at least `floats` floats, 64-byte aligned, kept
+/// from call to call (grown when a larger batch needs more).
+float *arena(int64_t floats);
+
+/// A buffer over `data` (not owned) for a tensor of PyTorch shape `shape`
+/// with `batch` in front.
+Buffer view(float *data, const std::vector<int64_t> &shape, int64_t batch);
+
 /// A view of `src`'s memory with another shape (same number of elements);
 /// `src` must outlive it.
 Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch);

@@ -7,6 +7,7 @@
 
 #include "compiler/codegen/Plan.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace netc::codegen {
@@ -64,7 +65,8 @@ std::string emitDriver(const ProgramPlan &plan) {
     os << "#include \"" << header << "\"\n";
   os << "\nusing netc::rt::Buffer;\n"
      << "using netc::rt::makeBuffer;\n"
-     << "using netc::rt::run;\n\n"
+     << "using netc::rt::run;\n"
+     << "using netc::rt::view;\n\n"
      << "// Tensors are NCHW float32 (Halide buffers list the dimensions "
         "reversed);\n"
      << "// the batch N is chosen at run time. p[i] are the parameters in "
@@ -84,7 +86,12 @@ std::string emitDriver(const ProgramPlan &plan) {
   os << "}\n\n"
      << "static void forward(std::vector<Buffer> &p, std::vector<Buffer> &q,\n"
      << "                    std::vector<Buffer> &in, std::vector<Buffer> &out) {\n"
-     << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n";
+     << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n\n"
+     << "  // Activations share one arena by liveness: "
+     << plan.arenaFloatsPerSample << " floats per sample\n"
+     << "  // (" << plan.unplannedFloatsPerSample << " without sharing).\n"
+     << "  float *arena = netc::rt::arena(N * "
+     << std::max<int64_t>(plan.arenaFloatsPerSample, 1) << ");\n";
   for (const PlanStep &step : plan.steps) {
     os << "\n  // " << step.layer << ": " << step.op << " ";
     for (size_t i = 0; i < step.argShapes.size(); ++i)
@@ -100,8 +107,8 @@ std::string emitDriver(const ProgramPlan &plan) {
          << step.args[0] << ", {" << shapeList(step.shape) << "}, N);\n";
       break;
     case PlanStep::Kind::Kernel:
-      os << "  Buffer " << step.result << " = makeBuffer({"
-         << shapeList(step.shape) << "}, N);\n"
+      os << "  Buffer " << step.result << " = view(arena + N * "
+         << step.arenaOffset << ", {" << shapeList(step.shape) << "}, N);\n"
          << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
          << step.symbol;
       for (const std::string &arg : step.args)

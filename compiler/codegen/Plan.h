@@ -29,6 +29,7 @@ struct PlanStep {
   std::string result;                  // "t5"
   std::vector<int64_t> shape;          // result, per sample
   std::vector<std::string> argShapes; // for the comment: [N, …] or [O, I, …]
+  int64_t arenaOffset = -1; // kernels in forward: floats per sample
 };
 
 struct ProgramPlan {
@@ -40,7 +41,15 @@ struct ProgramPlan {
   std::vector<PlanStep> steps;
   std::vector<std::string> outputRefs; // what each output copies from
   std::vector<std::string> kernelHeaders;
+  /// Activation memory per sample, shared by liveness, and what it would be
+  /// without sharing.
+  int64_t arenaFloatsPerSample = 0;
+  int64_t unplannedFloatsPerSample = 0;
 };
+
+/// Places every kernel result of `forward` in one arena (planMemory sets
+/// arenaOffset and the totals).
+void planMemory(ProgramPlan &plan);
 
 /// "[N, 6, 28, 28]" for activations, "[6, 1, 5, 5]" for parameters.
 std::string batchedShape(const std::vector<int64_t> &shape);

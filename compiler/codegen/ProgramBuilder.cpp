@@ -286,6 +286,7 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
   mlir::Operation *ret = func.getBody().front().getTerminator();
   for (mlir::Value value : ret->getOperands())
     plan.outputRefs.push_back(refs.at(value));
+  planMemory(plan);
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();

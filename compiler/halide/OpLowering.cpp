@@ -73,6 +73,7 @@ LoweredOp lowerConv(Conv2DOp op) {
   std::vector<int64_t> in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
   ImageParam input = bufferFor(op.getInput(), "input");
   k.packedWeight = convUsesPackedWeight(op.getOperation());
+  k.outputsPerGroup = w[0] / int64_t(op.getGroups());
   // The packed weight has the output channel innermost: (o, kx, ky, i).
   ImageParam weight(Float(32), 4, "weight");
   // PyTorch-order shapes: OIHW, or packed [I, KH, KW, O].
@@ -418,8 +419,10 @@ bool convUsesPackedWeight(mlir::Operation *operation) {
   auto op = mlir::cast<Conv2DOp>(operation);
   auto weight = mlir::cast<mlir::RankedTensorType>(op.getWeight().getType());
   int64_t outPerGroup = weight.getShape()[0] / int64_t(op.getGroups());
-  // Output channels are the vector dimension: one group, at least a vector.
-  return op.getGroups() == 1 && outPerGroup >= 16;
+  // Output channels are the vector dimension: a group must hold whole
+  // vectors (16 lanes with AVX-512), so that every vector reads one group's
+  // input channels.
+  return outPerGroup % 16 == 0;
 }
 
 LoweredOp lowerWeightPack(mlir::Value weight) {

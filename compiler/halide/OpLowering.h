@@ -36,6 +36,7 @@ struct LoweredOp {
   /// conv2d: the weight argument is packed with the output channel
   /// innermost, (o, kx, ky, i) in Halide order, by a lowerWeightPack kernel.
   bool packedWeight = false;
+  int64_t outputsPerGroup = 0; // conv2d: output channels per group
   /// Multiply-adds per sample, for choosing how to split work.
   int64_t work = 0;
 };

@@ -45,8 +45,10 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
         break;
       }
     schedule.channelVectors =
-        channels >= 2 * schedule.vectorWidth && schedule.tileColumns <= 8 ? 2
-                                                                          : 1;
+        channels >= 2 * schedule.vectorWidth && schedule.tileColumns <= 8 &&
+                op.outputsPerGroup % (2 * schedule.vectorWidth) == 0
+            ? 2
+            : 1;
     int64_t blockWeightBytes = op.work / (op.outputShape[2] * width) /
                                channels * schedule.vectorWidth *
                                schedule.channelVectors * 4;
@@ -147,9 +149,14 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   int channels = V * schedule.channelVectors;
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), task("task");
   // Tiles shift inwards at the edges (recomputing a few outputs) so that
-  // every tile has the same constant size and unrolls fully.
+  // every tile has the same constant size and unrolls fully. When the
+  // channels divide evenly, tiles stay aligned: then a tile of a grouped
+  // convolution is known to lie in one group.
+  int64_t outChannels = op.outputShape[1];
   out.split(x, xo, xi, T, TailStrategy::ShiftInwards)
-      .split(c, co, ci, channels, TailStrategy::ShiftInwards)
+      .split(c, co, ci, channels,
+             outChannels % channels == 0 ? TailStrategy::RoundUp
+                                         : TailStrategy::ShiftInwards)
       .reorder(xi, ci, xo, y, co, n);
   if (schedule.rowsPerTask) {
     // The weights of a channel block are too large to stay in cache from
@@ -197,7 +204,11 @@ void scheduleDense(LoweredOp &op, const Schedule &schedule) {
     Var u("u");
     acc.update().split(op.reduction.x, ro, ri, V, TailStrategy::GuardWithIf);
     Func partial = acc.update().rfactor(ri, u);
-    partial.compute_at(out, f).vectorize(u);
+    // The lanes u of the partial sums are rfactor's last dimension: store
+    // them innermost, so each partial sum is one contiguous vector.
+    std::vector<Var> dims = partial.args();
+    std::rotate(dims.begin(), dims.end() - 1, dims.end());
+    partial.compute_at(out, f).reorder_storage(dims).vectorize(u);
     partial.update().vectorize(u);
   }
 }

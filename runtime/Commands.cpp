@@ -3,6 +3,7 @@
 #include "Program.h"
 
 #include "Error.h"
+#include "Image.h"
 #include "Npy.h"
 #include "SafeTensors.h"
 
@@ -91,9 +92,46 @@ namedPaths(const std::vector<std::string> &values,
   return paths;
 }
 
+bool isImage(const std::string &path) {
+  std::string ext = path.substr(path.find_last_of('.') + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  for (const char *known : {"png", "ppm", "pgm", "pnm", "jpg", "jpeg", "bmp"})
+    if (ext == known)
+      return true;
+  return false;
+}
+
+/// Prints the `top` most likely classes of each sample of the first
+/// output, by softmax of the scores (of negated distances for rbf).
+void printTop(const ModelSpec &spec, const Buffer &scores, int64_t batch,
+              int top) {
+  int64_t classes = elementCount(spec.outputs[0].shape);
+  for (int64_t n = 0; n < batch; ++n) {
+    const float *s = scores.data() + n * classes;
+    std::vector<double> p(classes);
+    double peak = -1e300, total = 0;
+    for (int64_t i = 0; i < classes; ++i)
+      peak = std::max(peak, double(spec.scoresAreDistances ? -s[i] : s[i]));
+    for (int64_t i = 0; i < classes; ++i)
+      total += p[i] = std::exp((spec.scoresAreDistances ? -s[i] : s[i]) - peak);
+    std::vector<int64_t> order(classes);
+    for (int64_t i = 0; i < classes; ++i)
+      order[i] = i;
+    int k = int(std::min<int64_t>(top, classes));
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    if (batch > 1)
+      std::cout << "sample " << n << ":\n";
+    for (int i = 0; i < k; ++i)
+      std::cout << "  class " << std::setw(5) << order[i] << "  "
+                << std::fixed << std::setprecision(4) << p[order[i]] / total
+                << "\n";
+  }
+}
+
 int infer(const ModelSpec &spec, const std::string &weights,
           const std::vector<std::string> &inputArgs,
-          const std::vector<std::string> &outputArgs) {
+          const std::vector<std::string> &outputArgs, int top) {
   std::vector<Buffer> params = loadParams(spec, weights);
   auto inputPaths = namedPaths(inputArgs, spec.inputs, "--input");
   std::vector<Buffer> inputs;
@@ -102,7 +140,16 @@ int infer(const ModelSpec &spec, const std::string &weights,
     auto it = inputPaths.find(t.name);
     if (it == inputPaths.end())
       throw Error("--input: no file given for input '" + t.name + "'");
-    NamedTensor x = readNpy(it->second);
+    NamedTensor x;
+    if (isImage(it->second)) {
+      if (t.shape.size() != 3)
+        throw Error(it->second + ": input '" + t.name +
+                    "' is not an image [channels, height, width]");
+      x = readImage(it->second, int(t.shape[0]), int(t.shape[1]),
+                    int(t.shape[2]), spec.mean, spec.std);
+    } else {
+      x = readNpy(it->second);
+    }
     std::vector<int64_t> perSample(x.shape.begin() + (x.shape.empty() ? 0 : 1),
                                    x.shape.end());
     if (x.shape.size() != t.shape.size() + 1 || perSample != t.shape)
@@ -123,6 +170,8 @@ int infer(const ModelSpec &spec, const std::string &weights,
   spec.prepare(params, prepared);
   spec.forward(params, prepared, inputs, outputs);
 
+  if (top > 0 || outputArgs.empty())
+    printTop(spec, outputs[0], batch, top > 0 ? top : 5);
   auto outputPaths = namedPaths(outputArgs, spec.outputs, "--output");
   for (size_t i = 0; i < spec.outputs.size(); ++i) {
     auto it = outputPaths.find(spec.outputs[i].name);
@@ -265,9 +314,15 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
       ->required();
   inferCmd
       ->add_option("--input", inputs,
-                   "Input batch (.npy, float32, NCHW); NAME=PATH when the "
-                   "model has several inputs")
+                   "Input batch (.npy, float32, NCHW) or an image (PNG, PPM, "
+                   "PGM, JPEG, BMP; resized to the input); NAME=PATH when "
+                   "the model has several inputs")
       ->required();
+  int top = 0;
+  inferCmd->add_option("--top", top,
+                       "Print the K most likely classes of the first output "
+                       "(default 5 when no --output is given)")
+      ->check(CLI::PositiveNumber);
   inferCmd->add_option("--output", outputs,
                        "Where to write an output (.npy); NAME=PATH for "
                        "outputs other than the first");
@@ -300,7 +355,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
       return 0;
     }
     if (*inferCmd)
-      return infer(spec, weights, inputs, outputs);
+      return infer(spec, weights, inputs, outputs, top);
     if (*benchCmd)
       return bench(spec, benchWeights, batch, iterations,
                    threads > 0 ? threads

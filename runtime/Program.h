@@ -35,6 +35,10 @@ struct ModelSpec {
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
   std::vector<std::string> droppedOutputs; // training-only heads left out
+  /// How images are normalized (the train section's normalize), and whether
+  /// the first output is a distance, lower meaning more likely (rbf).
+  std::vector<float> mean, std;
+  bool scoresAreDistances = false;
   /// Derives the tensors the kernels want from the loaded parameters (e.g.
   /// weights repacked into another layout); run once, after loading.
   void (*prepare)(std::vector<Buffer> &params, std::vector<Buffer> &prepared);

@@ -136,6 +136,17 @@ std::string emitDriver(const ProgramPlan &plan) {
       os << (i ? ", " : "") << quoted(plan.droppedOutputs[i]);
     os << "};\n";
   }
+  if (!plan.mean.empty()) {
+    os << "  spec.mean = {";
+    for (size_t i = 0; i < plan.mean.size(); ++i)
+      os << (i ? ", " : "") << plan.mean[i] << "f";
+    os << "};\n  spec.std = {";
+    for (size_t i = 0; i < plan.std.size(); ++i)
+      os << (i ? ", " : "") << plan.std[i] << "f";
+    os << "};\n";
+  }
+  if (plan.scoresAreDistances)
+    os << "  spec.scoresAreDistances = true;\n";
   os << "  spec.prepare = prepare;\n"
      << "  spec.forward = forward;\n"
      << "  return netc::rt::runProgram(argc, argv, spec);\n"

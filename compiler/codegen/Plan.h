@@ -36,6 +36,8 @@ struct ProgramPlan {
   std::string model, source, target, netcVersion;
   std::vector<PlanTensor> params, inputs, outputs;
   std::vector<std::string> droppedOutputs; // training-only heads
+  std::vector<double> mean, std;           // image normalization
+  bool scoresAreDistances = false;         // the first output is rbf-like
   /// Run once after loading; their results are q[0], q[1], ….
   std::vector<PlanStep> prepareSteps;
   std::vector<PlanStep> steps;

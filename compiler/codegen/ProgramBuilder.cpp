@@ -89,6 +89,10 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
     if (!copy(fs::path(NETC_HALIDE_INCLUDE_DIR) / header,
               fs::path(dir) / "include" / header))
       return false;
+  fs::create_directories(fs::path(dir) / "include" / "stb", error);
+  if (!copy(NETC_STB_IMAGE_HEADER,
+            fs::path(dir) / "include" / "stb" / "stb_image.h"))
+    return false;
   if (!copy(NETC_CLI11_INCLUDE_DIR, fs::path(dir) / "include" / "CLI") ||
       !copy(NETC_JSON_INCLUDE_DIR, fs::path(dir) / "include" / "nlohmann"))
     return false;
@@ -144,6 +148,13 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
     }
   for (int id : graph.inputs)
     plan.inputs.push_back({graph.nodes[id].name, graph.nodes[id].shape});
+  for (const dsl::TrainConfig::Augment &a : graph.train.augment)
+    if (a.kind == "normalize")
+      plan.mean = a.mean, plan.std = a.std;
+  for (const dsl::TrainConfig::LossTerm &term : graph.train.loss)
+    if (term.negate && !graph.outputs.empty() &&
+        term.output == graph.outputs[0].name)
+      plan.scoresAreDistances = true;
   for (const dsl::GraphOutput &output : graph.outputs) {
     if (output.auxiliary)
       plan.droppedOutputs.push_back(output.name);

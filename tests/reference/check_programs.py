@@ -48,6 +48,29 @@ def write_safetensors(path, tensors):
             f.write(np.ascontiguousarray(array, dtype="<f4").tobytes())
 
 
+def check_image(program, weights, model, workdir):
+    """A PGM image through `infer`: pixels scaled to [0, 1], the top
+    classes printed, the scores as PyTorch computes them."""
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, size=(28, 28), dtype=np.uint8)
+    image = os.path.join(workdir, "digit.pgm")
+    with open(image, "wb") as f:
+        f.write(b"P5\n28 28\n255\n" + pixels.tobytes())
+    scores = os.path.join(workdir, "digit.npy")
+    run = subprocess.run([program, "infer", "--weights", weights, "--input", image,
+                          "--top", "3", "--output", scores],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        return [f"infer on an image failed: {run.stderr}"]
+    if run.stdout.count("class") != 3:
+        return [f"--top 3 printed {run.stdout!r}"]
+    with torch.no_grad():
+        ref = model(torch.from_numpy(pixels.astype(np.float32) / 255).reshape(1, 1, 28, 28))
+    error = np.abs(np.load(scores) - ref.numpy()).max() / np.abs(ref.numpy()).max()
+    print(f"  lenet5 on a .pgm image: max relative difference {error:.2e}")
+    return [] if error <= TOLERANCE else [f"image scores differ by {error:.2e}"]
+
+
 def check(netc, name, workdir, batch, size=None):
     program = os.path.join(workdir, name)
     params = ["-p", f"size={size}"] if size else []
@@ -104,6 +127,8 @@ def check(netc, name, workdir, batch, size=None):
         check=True, capture_output=True, text=True).stdout)
     by_name = {o["name"]: r for o, r in zip(summary["outputs"], reference)}
     problems = []
+    if name == "lenet5":
+        problems += check_image(program, weights, model, workdir)
     for o in outputs:
         got = np.load(os.path.join(workdir, o + ".npy"))
         ref = by_name[o].numpy()

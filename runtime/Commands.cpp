@@ -2,6 +2,7 @@
 
 #include "Program.h"
 
+#include "Datasets.h"
 #include "Error.h"
 #include "Image.h"
 #include "Npy.h"
@@ -19,6 +20,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <unistd.h>
 
 namespace netc::rt {
 
@@ -188,6 +190,70 @@ int infer(const ModelSpec &spec, const std::string &weights,
   return 0;
 }
 
+/// Top-1 and top-5 accuracy of the first output on a labelled dataset.
+int evaluate(const ModelSpec &spec, const std::string &weights,
+             const std::string &dir, int64_t batch, bool json) {
+  std::vector<Buffer> params = loadParams(spec, weights), prepared;
+  spec.prepare(params, prepared);
+  Dataset data = readDataset(dir);
+  const TensorSpec &input = spec.inputs[0];
+  std::vector<int64_t> imageShape = {data.channels, data.height, data.width};
+  if (spec.inputs.size() != 1 || input.shape != imageShape)
+    throw Error(dir + ": " + data.description + " has images " +
+                shapeText(imageShape) + ", the model's input '" + input.name +
+                "' is " + shapeText(input.shape));
+  int64_t classes = elementCount(spec.outputs[0].shape);
+  int64_t perImage = elementCount(imageShape);
+  int64_t top1 = 0, top5 = 0;
+  double start = now();
+  for (int64_t first = 0; first < data.size(); first += batch) {
+    int64_t n = std::min(batch, data.size() - first);
+    std::vector<Buffer> inputs = {makeBuffer(input.shape, n)}, outputs;
+    std::memcpy(inputs[0].data(), data.images.data() + first * perImage,
+                n * perImage * sizeof(float));
+    for (const TensorSpec &t : spec.outputs)
+      outputs.push_back(makeBuffer(t.shape, n));
+    spec.forward(params, prepared, inputs, outputs);
+    for (int64_t i = 0; i < n; ++i) {
+      const float *s = outputs[0].data() + i * classes;
+      int32_t label = data.labels[first + i];
+      if (label >= classes)
+        throw Error(dir + ": label " + std::to_string(label) +
+                    " is beyond the model's " + std::to_string(classes) +
+                    " classes");
+      float mine = spec.scoresAreDistances ? -s[label] : s[label];
+      int64_t better = 0;
+      for (int64_t c = 0; c < classes; ++c) {
+        float v = spec.scoresAreDistances ? -s[c] : s[c];
+        better += v > mine || (v == mine && c < label);
+      }
+      top1 += better == 0;
+      top5 += better < 5;
+    }
+    if (isatty(2))
+      std::cerr << "\r" << spec.name << ": evaluated " << first + n << "/"
+                << data.size() << std::flush;
+  }
+  if (isatty(2))
+    std::cerr << "\n";
+  double seconds = now() - start;
+  double p1 = 100.0 * top1 / data.size(), p5 = 100.0 * top5 / data.size();
+  if (json) {
+    nlohmann::ordered_json j = {{"dataset", data.description},
+                                {"images", data.size()},
+                                {"top1", p1},
+                                {"top5", p5},
+                                {"seconds", seconds}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << data.description << ": " << data.size() << " images\n"
+              << "  top-1 " << std::fixed << std::setprecision(2) << p1
+              << "%  top-5 " << p5 << "%  (" << std::setprecision(1)
+              << data.size() / seconds << " images/s)\n";
+  }
+  return 0;
+}
+
 /// Parameters drawn like PyTorch's default initialization (uniform in
 /// +-1/sqrt(fan_in)), with running variances of one: for benchmarks.
 std::vector<Buffer> randomParams(const ModelSpec &spec, uint32_t seed) {
@@ -327,6 +393,21 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                        "Where to write an output (.npy); NAME=PATH for "
                        "outputs other than the first");
 
+  CLI::App *evalCmd = app.add_subcommand(
+      "eval", "Top-1 and top-5 accuracy on MNIST IDX or CIFAR-10 files");
+  std::string evalWeights, dataDir;
+  int64_t evalBatch = 64;
+  bool evalJson = false;
+  evalCmd->add_option("--weights", evalWeights, "Weights (.safetensors)")
+      ->required();
+  evalCmd->add_option("--data", dataDir,
+                      "Folder with t10k-images-idx3-ubyte and "
+                      "t10k-labels-idx1-ubyte, or CIFAR-10's test_batch.bin")
+      ->required();
+  evalCmd->add_option("--batch", evalBatch, "Images per run")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
+  evalCmd->add_flag("--json", evalJson, "Print one JSON object");
+
   CLI::App *benchCmd = app.add_subcommand(
       "bench", "Time the network: median latency, images/s, time per layer");
   int64_t batch = 1;
@@ -356,6 +437,8 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     }
     if (*inferCmd)
       return infer(spec, weights, inputs, outputs, top);
+    if (*evalCmd)
+      return evaluate(spec, evalWeights, dataDir, evalBatch, evalJson);
     if (*benchCmd)
       return bench(spec, benchWeights, batch, iterations,
                    threads > 0 ? threads

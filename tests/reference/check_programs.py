@@ -71,6 +71,46 @@ def check_image(program, weights, model, workdir):
     return [] if error <= TOLERANCE else [f"image scores differ by {error:.2e}"]
 
 
+def check_eval(program, weights, model, workdir, name):
+    """`eval` on a small dataset in the model's format (MNIST IDX for
+    lenet5, a CIFAR-10 batch for resnet20): the accuracies PyTorch gives."""
+    rng = np.random.default_rng(7)
+    count = 37  # not a multiple of the batch: the last batch is partial
+    data = os.path.join(workdir, "data-" + name)
+    os.makedirs(data, exist_ok=True)
+    if name == "lenet5":
+        pixels = rng.integers(0, 256, size=(count, 1, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+        with open(os.path.join(data, "t10k-images-idx3-ubyte"), "wb") as f:
+            f.write(struct.pack(">IIII", 0x803, count, 28, 28) + pixels.tobytes())
+        with open(os.path.join(data, "t10k-labels-idx1-ubyte"), "wb") as f:
+            f.write(struct.pack(">II", 0x801, count) + labels.tobytes())
+    else:
+        pixels = rng.integers(0, 256, size=(count, 3, 32, 32), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+        with open(os.path.join(data, "test_batch.bin"), "wb") as f:
+            for i in range(count):
+                f.write(bytes([labels[i]]) + pixels[i].tobytes())
+    run = subprocess.run([program, "eval", "--weights", weights, "--data", data,
+                          "--batch", "16", "--json"], capture_output=True, text=True)
+    if run.returncode != 0:
+        return [f"eval failed: {run.stderr}"]
+    result = json.loads(run.stdout)
+    with torch.no_grad():
+        scores = model(torch.from_numpy(pixels.astype(np.float32) / 255))
+    if name == "lenet5":
+        scores = -scores  # rbf distances: lower is more likely
+    top5 = scores.topk(5, dim=1).indices.numpy()
+    labels = labels.astype(np.int64)
+    top1 = 100 * np.mean(top5[:, 0] == labels)
+    top5 = 100 * np.mean((top5 == labels[:, None]).any(axis=1))
+    print(f"  {name} eval: top-1 {result['top1']:.2f}% (PyTorch {top1:.2f}%), "
+          f"top-5 {result['top5']:.2f}% (PyTorch {top5:.2f}%)")
+    if abs(result["top1"] - top1) > 1e-6 or abs(result["top5"] - top5) > 1e-6:
+        return ["eval accuracies differ from PyTorch's"]
+    return []
+
+
 def check(netc, name, workdir, batch, size=None):
     program = os.path.join(workdir, name)
     params = ["-p", f"size={size}"] if size else []
@@ -129,6 +169,8 @@ def check(netc, name, workdir, batch, size=None):
     problems = []
     if name == "lenet5":
         problems += check_image(program, weights, model, workdir)
+    if name in ("lenet5", "resnet20"):
+        problems += check_eval(program, weights, model, workdir, name)
     for o in outputs:
         got = np.load(os.path.join(workdir, o + ".npy"))
         ref = by_name[o].numpy()

@@ -1,5 +1,6 @@
 //===- RuntimeTest.cpp - Weight and array files of generated programs -----===//
 
+#include "Datasets.h"
 #include "Error.h"
 #include "Npy.h"
 #include "Program.h"
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <unistd.h>
 
@@ -157,6 +159,46 @@ TEST(Program, LoadParamsChecksNamesAndShapes) {
   EXPECT_NE(message.find("unexpected tensor 'extra'"), std::string::npos)
       << message;
   std::remove(path.c_str());
+}
+
+TEST(Datasets, MnistAndCifarFilesAndTheirErrors) {
+  std::string dir = tempPath("data");
+  std::string mkdir = "mkdir -p " + dir;
+  ASSERT_EQ(std::system(mkdir.c_str()), 0);
+  EXPECT_NE(errorOf([&] { readDataset(dir); }).find("no dataset found"),
+            std::string::npos);
+
+  auto be = [](uint32_t v) {
+    return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  };
+  std::string images = be(0x803) + be(2) + be(2) + be(3) + std::string(12, '\x80');
+  std::string labels = be(0x801) + be(2) + std::string("\x03\x07");
+  std::ofstream(dir + "/t10k-images-idx3-ubyte", std::ios::binary) << images;
+  std::ofstream(dir + "/t10k-labels-idx1-ubyte", std::ios::binary) << labels;
+  Dataset mnist = readDataset(dir);
+  EXPECT_EQ(mnist.size(), 2);
+  EXPECT_EQ(mnist.height, 2);
+  EXPECT_EQ(mnist.width, 3);
+  EXPECT_EQ(mnist.labels[1], 7);
+  EXPECT_FLOAT_EQ(mnist.images[0], 128.0f / 255.0f);
+
+  std::ofstream(dir + "/t10k-images-idx3-ubyte", std::ios::binary)
+      << images.substr(0, images.size() - 1);
+  EXPECT_NE(errorOf([&] { readDataset(dir); }).find("truncated or malformed"),
+            std::string::npos);
+
+  std::remove((dir + "/t10k-images-idx3-ubyte").c_str());
+  std::remove((dir + "/t10k-labels-idx1-ubyte").c_str());
+  std::ofstream(dir + "/test_batch.bin", std::ios::binary)
+      << std::string(1, '\x05') + std::string(3072, '\0');
+  Dataset cifar = readDataset(dir);
+  EXPECT_EQ(cifar.size(), 1);
+  EXPECT_EQ(cifar.labels[0], 5);
+  EXPECT_EQ(cifar.channels, 3);
+  std::ofstream(dir + "/test_batch.bin", std::ios::binary) << "short";
+  EXPECT_NE(errorOf([&] { readDataset(dir); }).find("not a CIFAR-10 binary batch"),
+            std::string::npos);
+  std::remove((dir + "/test_batch.bin").c_str());
 }
 
 } // namespace

@@ -12,8 +12,7 @@ std::string Schedule::key() const {
   return "v" + std::to_string(vectorWidth) + "t" + std::to_string(tileColumns) +
          "c" + std::to_string(channelVectors) + "b" +
          std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
-         (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") + "g" +
-         std::to_string(grain);
+         (parallel ? "p" : "s") + (rowsPerTask ? "r" : "");
 }
 
 Schedule defaultSchedule(const LoweredOp &op, const Target &target) {

@@ -24,7 +24,6 @@ struct Schedule {
   int channelBlock = 4;
   int columnVectors = 1;
   bool parallel = true;  // spread channels and batch over threads
-  int grain = 1;         // reserved: iterations per parallel task
 
   /// A short text that becomes part of the kernel's cache key.
   std::string key() const;

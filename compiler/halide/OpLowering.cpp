@@ -210,7 +210,11 @@ Expr tanhOf(Expr v) {
   return select(v < 0.0f, -t, t);
 }
 
-Expr sigmoidOf(Expr v) { return 1.0f / (1.0f + exp(-v)); }
+Expr sigmoidOf(Expr v) {
+  // 1 / (1 + e^-v) for v >= 0, e^v / (1 + e^v) below: no overflow.
+  Expr e = exp(-abs(v));
+  return select(v >= 0.0f, 1.0f / (1.0f + e), e / (1.0f + e));
+}
 
 /// Batch norm with running statistics on `v` at channel `c`; its four
 /// parameter buffers are added to the kernel's arguments.
@@ -422,7 +426,7 @@ bool convUsesPackedWeight(mlir::Operation *operation) {
   // Output channels are the vector dimension: a group must hold whole
   // vectors (16 lanes with AVX-512), so that every vector reads one group's
   // input channels.
-  return outPerGroup % 16 == 0;
+  return op.getGroups() == 1 ? outPerGroup >= 16 : outPerGroup % 16 == 0;
 }
 
 LoweredOp lowerWeightPack(mlir::Value weight) {

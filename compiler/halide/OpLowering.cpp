@@ -86,7 +86,10 @@ LoweredOp lowerConv(Conv2DOp op) {
   int64_t outPerGroup = w[0] / groups, inPerGroup = w[1];
 
   Var x("x"), y("y"), c("c"), n("n");
-  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3];
+  // The unpacked schedule computes whole vectors of columns past the right
+  // edge, so it always reads the input through a zero border.
+  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3] ||
+                    !convUsesPackedWeight(op.getOperation());
   Func padded = hasPadding ? zeroPadded(input, in[3], in[2]) : Func(input);
   RDom r(0, static_cast<int>(w[3]), 0, static_cast<int>(w[2]), 0,
          static_cast<int>(inPerGroup), "r");

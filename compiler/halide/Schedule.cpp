@@ -124,13 +124,16 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
   if (schedule.parallel)
     out.parallel(task);
 
-  conv.compute_at(out, xo).vectorize(x, V, TailStrategy::GuardWithIf);
+  // The accumulation covers whole vectors (RoundUp): masked updates of the
+  // accumulators would stall on every tap. The extra columns read the
+  // zero border and are never stored.
+  conv.compute_at(out, xo).vectorize(x, V, TailStrategy::RoundUp);
   if (CB > 1)
     conv.unroll(c);
   RDom &r = op.reduction;
   conv.update()
       .reorder(x, c, r.x, r.y, r.z)
-      .vectorize(x, V, TailStrategy::GuardWithIf);
+      .vectorize(x, V, TailStrategy::RoundUp);
   if (CB > 1)
     conv.update().unroll(c);
 

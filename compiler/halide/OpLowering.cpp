@@ -43,6 +43,14 @@ void constrainDense(const Halide::OutputImageParam &buffer,
 
 namespace {
 
+/// The kernel's output: `name`(vars) = value.
+void defineOutput(LoweredOp &k, const char *name, std::vector<Var> vars,
+                  Expr value) {
+  k.output = Func(name);
+  k.output(vars) = value;
+  k.vars = std::move(vars);
+}
+
 /// An input buffer for `value`, its static extents declared so Halide can
 /// specialize on them; a dynamic batch stays free.
 ImageParam bufferFor(mlir::Value value, const std::string &name) {
@@ -96,10 +104,10 @@ LoweredOp lowerConv(Conv2DOp op) {
   // With one group the input channel must not depend on the output channel:
   // that would make every vector of output channels gather its input.
   Expr group = groups == 1 ? Expr(0) : c / static_cast<int>(outPerGroup);
-  Expr ix = x * static_cast<int>(stride[1]) + r.x * static_cast<int>(dilation[1]) -
-            static_cast<int>(pad[2]);
-  Expr iy = y * static_cast<int>(stride[0]) + r.y * static_cast<int>(dilation[0]) -
-            static_cast<int>(pad[0]);
+  Expr ix = x * static_cast<int>(stride[1]) +
+            r.x * static_cast<int>(dilation[1]) - static_cast<int>(pad[2]);
+  Expr iy = y * static_cast<int>(stride[0]) +
+            r.y * static_cast<int>(dilation[0]) - static_cast<int>(pad[0]);
   Expr ic = group * static_cast<int>(inPerGroup) + r.z;
 
   Func conv("conv");
@@ -110,7 +118,8 @@ LoweredOp lowerConv(Conv2DOp op) {
   } else {
     conv(x, y, c, n) = 0.0f;
   }
-  Expr tap = k.packedWeight ? weight(c, r.x, r.y, r.z) : weight(r.x, r.y, r.z, c);
+  Expr tap =
+      k.packedWeight ? weight(c, r.x, r.y, r.z) : weight(r.x, r.y, r.z, c);
   conv(x, y, c, n) += padded(ix, iy, ic, n) * tap;
   k.accumulator = conv;
   k.reduction = r;
@@ -191,7 +200,8 @@ LoweredOp lowerPool(mlir::Operation *op, bool isMax) {
     Expr x0 = x * sw - pl, y0 = y * sh - pt;
     Expr count;
     if (countPad) {
-      Expr x1 = min(x0 + kw, width + int(pad[3])), y1 = min(y0 + kh, height + int(pad[1]));
+      Expr x1 = min(x0 + kw, width + int(pad[3])),
+           y1 = min(y0 + kh, height + int(pad[1]));
       count = (x1 - x0) * (y1 - y0);
     } else {
       Expr x1 = min(x0 + kw, width), y1 = min(y0 + kh, height);
@@ -274,9 +284,9 @@ LoweredOp lowerUnary(mlir::Operation *op) {
     Func squares("squares");
     squares(vars) = v * v;
     Func windowSum("window_sum");
-    windowSum(vars) = sum(select(cc >= 0 && cc < channels,
-                                 squares(vars[0], vars[1], clamp(cc, 0, channels - 1), vars[3]),
-                                 0.0f));
+    windowSum(vars) = sum(select(
+        cc >= 0 && cc < channels,
+        squares(vars[0], vars[1], clamp(cc, 0, channels - 1), vars[3]), 0.0f));
     out(vars) = v / pow(kk + alpha / size * windowSum(vars), beta);
     k.stages = {squares, windowSum};
   } else {
@@ -295,10 +305,8 @@ LoweredOp lowerBatchNorm(BatchNormOp op) {
   k.args = {input};
   std::vector<Var> vars = varsFor(in.size());
   std::vector<Expr> at(vars.begin(), vars.end());
-  Func out("batchnorm");
-  out(vars) = batchNormOf(op, input(at), vars[in.size() - 2], k);
-  k.output = out;
-  k.vars = vars;
+  defineOutput(k, "batchnorm", vars,
+               batchNormOf(op, input(at), vars[in.size() - 2], k));
   return k;
 }
 
@@ -315,10 +323,8 @@ LoweredOp lowerFoldWeight(FoldBatchNormWeightOp op) {
   std::vector<Expr> at(vars.begin(), vars.end());
   float eps = float(op.getEps().convertToDouble());
   Var o = vars.back();
-  Func out("fold_bn_weight");
-  out(vars) = weight(at) * (gamma(o) / sqrt(var(o) + eps));
-  k.output = out;
-  k.vars = vars;
+  defineOutput(k, "fold_bn_weight", vars,
+               weight(at) * (gamma(o) / sqrt(var(o) + eps)));
   return k;
 }
 
@@ -338,10 +344,8 @@ LoweredOp lowerFoldBias(FoldBatchNormBiasOp op) {
     bias = b(o);
   }
   float eps = float(op.getEps().convertToDouble());
-  Func out("fold_bn_bias");
-  out(o) = (bias - mean(o)) * (gamma(o) / sqrt(var(o) + eps)) + beta(o);
-  k.output = out;
-  k.vars = {o};
+  defineOutput(k, "fold_bn_bias", {o},
+               (bias - mean(o)) * (gamma(o) / sqrt(var(o) + eps)) + beta(o));
   return k;
 }
 
@@ -354,10 +358,8 @@ LoweredOp lowerGlobalAvgPool(GlobalAvgPoolOp op) {
   RDom r(0, int(in[3]), 0, int(in[2]), "r");
   Func total("total");
   total(c, n) = sum(input(r.x, r.y, c, n));
-  Func out("global_avgpool");
-  out(x, y, c, n) = total(c, n) / float(in[2] * in[3]);
-  k.output = out;
-  k.vars = {x, y, c, n};
+  defineOutput(k, "global_avgpool", {x, y, c, n},
+               total(c, n) / float(in[2] * in[3]));
   k.stages = {total};
   return k;
 }
@@ -370,10 +372,7 @@ LoweredOp lowerAdd(AddOp op) {
   k.args = {lhs, rhs};
   std::vector<Var> vars = varsFor(shape.size());
   std::vector<Expr> at(vars.begin(), vars.end());
-  Func out("add");
-  out(vars) = lhs(at) + rhs(at);
-  k.output = out;
-  k.vars = vars;
+  defineOutput(k, "add", vars, lhs(at) + rhs(at));
   return k;
 }
 
@@ -397,10 +396,7 @@ LoweredOp lowerConcat(ConcatOp op) {
   value = pieces.back().second;
   for (auto it = pieces.rbegin() + 1; it != pieces.rend(); ++it)
     value = select(it->first, it->second, value);
-  Func out("concat");
-  out(vars) = value;
-  k.output = out;
-  k.vars = vars;
+  defineOutput(k, "concat", vars, value);
   return k;
 }
 
@@ -411,12 +407,10 @@ LoweredOp lowerChannelPad(ChannelPadOp op) {
   k.args = {input};
   Var x("x"), y("y"), c("c"), n("n");
   int before = int(op.getBeforeAttr().getInt()), channels = int(in[1]);
-  Func out("channel_pad");
-  out(x, y, c, n) = select(c >= before && c < before + channels,
-                           input(x, y, clamp(c - before, 0, channels - 1), n),
-                           0.0f);
-  k.output = out;
-  k.vars = {x, y, c, n};
+  defineOutput(k, "channel_pad", {x, y, c, n},
+               select(c >= before && c < before + channels,
+                      input(x, y, clamp(c - before, 0, channels - 1), n),
+                      0.0f));
   return k;
 }
 
@@ -438,10 +432,7 @@ LoweredOp lowerWeightPack(mlir::Value weight) {
   ImageParam input = bufferFor(weight, "weight");
   k.args = {input};
   Var o("o"), kx("kx"), ky("ky"), i("i");
-  Func packed("pack");
-  packed(o, kx, ky, i) = input(kx, ky, i, o);
-  k.output = packed;
-  k.vars = {o, kx, ky, i};
+  defineOutput(k, "pack", {o, kx, ky, i}, input(kx, ky, i, o));
   k.opName = "pack";
   k.outputShape = {w[1], w[2], w[3], w[0]};
   k.work = w[0] * w[1] * w[2] * w[3];

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dialect/NNOps.h"
+#include "compiler/dialect/ShapeChecks.h"
 
 #include "dsl/ShapeRules.h"
 
@@ -21,8 +22,9 @@ using namespace netc::nn;
 #include "compiler/dialect/NNOps.cpp.inc"
 
 using Shape = llvm::SmallVector<int64_t>;
+using namespace netc::nn::detail;
 
-namespace {
+namespace netc::nn::detail {
 
 std::string formatShape(ArrayRef<int64_t> shape) {
   std::string text;
@@ -46,11 +48,11 @@ FailureOr<ArrayRef<int64_t>> operandShape(Operation *op, Value value,
                                           int64_t rank, StringRef what) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type)
-    return op->emitOpError() << what << " has no shape yet; run shape inference";
-  if (rank >= 0 && type.getRank() != rank)
     return op->emitOpError()
-           << what << " must have rank " << rank << ", got "
-           << formatShape(type.getShape());
+           << what << " has no shape yet; run shape inference";
+  if (rank >= 0 && type.getRank() != rank)
+    return op->emitOpError() << what << " must have rank " << rank << ", got "
+                             << formatShape(type.getShape());
   for (int64_t i = 1; i < type.getRank(); ++i)
     if (type.isDynamicDim(i))
       return op->emitOpError()
@@ -60,14 +62,14 @@ FailureOr<ArrayRef<int64_t>> operandShape(Operation *op, Value value,
 }
 
 /// A parameter operand: fully static with exactly `expected` shape.
-LogicalResult expectParam(Operation *op, Value value, ArrayRef<int64_t> expected,
-                          StringRef what) {
+LogicalResult expectParam(Operation *op, Value value,
+                          ArrayRef<int64_t> expected, StringRef what) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || type.getShape() != expected)
-    return op->emitOpError() << what << " must have shape "
-                             << formatShape(expected) << ", got "
-                             << (type ? formatShape(type.getShape())
-                                      : std::string("an unranked tensor"));
+    return op->emitOpError()
+           << what << " must have shape " << formatShape(expected) << ", got "
+           << (type ? formatShape(type.getShape())
+                    : std::string("an unranked tensor"));
   return success();
 }
 
@@ -78,12 +80,12 @@ LogicalResult checkPairs(Operation *op, ArrayRef<int64_t> values, size_t size,
                              << " values, got " << values.size();
   for (int64_t v : values)
     if (v < minimum)
-      return op->emitOpError() << "'" << name << "' values must be at least "
-                               << minimum;
+      return op->emitOpError()
+             << "'" << name << "' values must be at least " << minimum;
   return success();
 }
 
-} // namespace
+} // namespace netc::nn::detail
 
 LogicalResult netc::nn::verifyInferredShape(Operation *op) {
   // Before shape inference, results may be unranked and operands too.
@@ -98,9 +100,9 @@ LogicalResult netc::nn::verifyInferredShape(Operation *op) {
   if (!result)
     return success();
   if (result.getShape() != ArrayRef<int64_t>(*expected))
-    return op->emitOpError() << "result shape " << formatShape(result.getShape())
-                             << " does not match the inferred shape "
-                             << formatShape(*expected);
+    return op->emitOpError()
+           << "result shape " << formatShape(result.getShape())
+           << " does not match the inferred shape " << formatShape(*expected);
   return success();
 }
 
@@ -111,7 +113,8 @@ LogicalResult netc::nn::verifyInferredShape(Operation *op) {
 LogicalResult ParamOp::verify() {
   auto type = dyn_cast<RankedTensorType>(getValue().getType());
   if (!type || !type.hasStaticShape())
-    return emitOpError("parameter '") << getName() << "' must have a static shape";
+    return emitOpError("parameter '")
+           << getName() << "' must have a static shape";
   if (getName().empty())
     return emitOpError("parameter must have a name");
   return success();
@@ -133,7 +136,8 @@ FailureOr<Shape> Conv2DOp::inferResultShape() {
   int64_t groups = getGroups();
   auto weight = dyn_cast<RankedTensorType>(getWeight().getType());
   if (!weight || weight.getRank() != 4 || !weight.hasStaticShape())
-    return emitOpError("weight must be a static [out, in/groups, kh, kw] tensor");
+    return emitOpError(
+        "weight must be a static [out, in/groups, kh, kw] tensor");
   ArrayRef<int64_t> w = weight.getShape();
   int64_t channels = (*in)[1];
   if (groups < 1 || channels % groups != 0 || w[0] % groups != 0)
@@ -362,7 +366,8 @@ FailureOr<Shape> FoldBatchNormBiasOp::inferResultShape() {
     return emitOpError("gamma must be a static [C] tensor");
   int64_t channels = gamma.getShape()[0];
   if (failed(expectParam(*this, getBeta(), {channels}, "beta")) ||
-      failed(expectParam(*this, getRunningMean(), {channels}, "running_mean")) ||
+      failed(
+          expectParam(*this, getRunningMean(), {channels}, "running_mean")) ||
       failed(expectParam(*this, getRunningVar(), {channels}, "running_var")) ||
       (getBias() && failed(expectParam(*this, getBias(), {channels}, "bias"))))
     return failure();

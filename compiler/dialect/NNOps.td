@@ -198,4 +198,6 @@ def NN_FoldBatchNormBiasOp : NN_LayerOp<"fold_bn_bias"> {
   }];
 }
 
+include "NNGradOps.td"
+
 #endif // NETC_NN_OPS

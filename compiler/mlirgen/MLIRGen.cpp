@@ -38,9 +38,9 @@ public:
     for (int id : graph_.inputs)
       argTypes.push_back(batched(graph_.nodes[id].shape));
     builder_.setInsertionPointToEnd(module.getBody());
-    auto func = builder_.create<func::FuncOp>(
-        builder_.getUnknownLoc(), "forward",
-        builder_.getFunctionType(argTypes, {}));
+    auto func =
+        builder_.create<func::FuncOp>(builder_.getUnknownLoc(), "forward",
+                                      builder_.getFunctionType(argTypes, {}));
     Block *entry = func.addEntryBlock();
     for (size_t i = 0; i < graph_.inputs.size(); ++i) {
       const Node &input = graph_.nodes[graph_.inputs[i]];
@@ -61,14 +61,39 @@ public:
         outputs.push_back(&output);
       }
     builder_.create<func::ReturnOp>(builder_.getUnknownLoc(), results);
-    func.setType(builder_.getFunctionType(
-        argTypes, ValueRange(results).getTypes()));
+    func.setType(
+        builder_.getFunctionType(argTypes, ValueRange(results).getTypes()));
     for (size_t i = 0; i < outputs.size(); ++i)
-      func.setResultAttr(i, "nn.name", builder_.getStringAttr(outputs[i]->name));
+      func.setResultAttr(i, "nn.name",
+                         builder_.getStringAttr(outputs[i]->name));
+    if (!inference_)
+      markLosses(module, func, outputs);
     return module;
   }
 
 private:
+  /// The train section for nn-autodiff: which results are losses, and the
+  /// parameters kept fixed.
+  void markLosses(ModuleOp module, func::FuncOp func,
+                  const std::vector<const dsl::GraphOutput *> &outputs) {
+    for (const dsl::TrainConfig::LossTerm &term : graph_.train.loss)
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        if (outputs[i]->name != term.output)
+          continue;
+        func.setResultAttr(i, "nn.loss", builder_.getStringAttr(term.kind));
+        func.setResultAttr(i, "nn.loss_weight",
+                           builder_.getF64FloatAttr(term.weight));
+        if (term.negate)
+          func.setResultAttr(i, "nn.loss_negate", builder_.getUnitAttr());
+      }
+    if (!graph_.train.freeze.empty()) {
+      SmallVector<Attribute> prefixes;
+      for (const std::string &prefix : graph_.train.freeze)
+        prefixes.push_back(builder_.getStringAttr(prefix));
+      module->setAttr("nn.freeze", builder_.getArrayAttr(prefixes));
+    }
+  }
+
   /// tensor<?xC…xf32>: the per-sample shape behind a dynamic batch.
   RankedTensorType batched(const dsl::Shape &shape) {
     SmallVector<int64_t> dims = {ShapedType::kDynamic};
@@ -90,8 +115,8 @@ private:
     SmallVector<Value> values;
     for (const dsl::ParamTensor &param : node.params) {
       auto type = RankedTensorType::get(param.shape, builder_.getF32Type());
-      auto op = builder_.create<nn::ParamOp>(loc, type, param.name,
-                                             !param.trainable);
+      auto op =
+          builder_.create<nn::ParamOp>(loc, type, param.name, !param.trainable);
       values.push_back(op);
     }
     return values;
@@ -113,7 +138,8 @@ private:
     case OpKind::Conv:
       return builder_.create<nn::Conv2DOp>(
           loc, type, in[0], p[0], a.bias ? p[1] : Value(), array(a.stride),
-          array(a.pad), array(a.dilation), builder_.getI64IntegerAttr(a.groups));
+          array(a.pad), array(a.dilation),
+          builder_.getI64IntegerAttr(a.groups));
     case OpKind::Dense:
       return builder_.create<nn::DenseOp>(loc, type, in[0], p[0],
                                           a.bias ? p[1] : Value());
@@ -122,11 +148,12 @@ private:
     case OpKind::BatchNorm:
       return builder_.create<nn::BatchNormOp>(
           loc, type, in[0], p[0], p[1], p[2], p[3],
-          builder_.getF64FloatAttr(a.eps), builder_.getF64FloatAttr(a.momentum));
+          builder_.getF64FloatAttr(a.eps),
+          builder_.getF64FloatAttr(a.momentum));
     case OpKind::MaxPool:
-      return builder_.create<nn::MaxPool2DOp>(
-          loc, type, in[0], array(a.kernel), array(a.stride), array(a.pad),
-          builder_.getBoolAttr(a.ceilMode));
+      return builder_.create<nn::MaxPool2DOp>(loc, type, in[0], array(a.kernel),
+                                              array(a.stride), array(a.pad),
+                                              builder_.getBoolAttr(a.ceilMode));
     case OpKind::AvgPool:
       return builder_.create<nn::AvgPool2DOp>(
           loc, type, in[0], array(a.kernel), array(a.stride), array(a.pad),

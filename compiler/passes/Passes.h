@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace netc::nn {
@@ -16,7 +17,11 @@ namespace netc::nn {
 /// removed, batch norm folded, epilogues grouped with their layers.
 void buildInferencePipeline(mlir::OpPassManager &pm);
 
-/// Registers it as `--nn-inference` for netc-opt.
+/// What a training program is compiled from: shapes inferred, the backward
+/// graph appended (@train), common subexpressions merged.
+void buildTrainingPipeline(mlir::OpPassManager &pm);
+
+/// Registers them as `--nn-inference` and `--nn-training` for netc-opt.
 void registerPipelines();
 
 } // namespace netc::nn

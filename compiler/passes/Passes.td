@@ -42,4 +42,23 @@ def NNFuseEpilogues : Pass<"nn-fuse-epilogues", "::mlir::func::FuncOp"> {
   }];
 }
 
+def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Append the backward graph: a @train function from @forward";
+  let description = [{
+    Copies `@forward` into `@train` with batch norm in training mode (batch
+    statistics), adds one label argument (class indices, `tensor<?xf32>`) per
+    result of `@forward` marked `nn.loss = "cross_entropy"` (weight
+    `nn.loss_weight`, negated scores with `nn.loss_negate`), and appends the
+    losses and, walking the graph backwards, one vector-Jacobian product per
+    op. Gradients are computed only where they reach a trained parameter:
+    none for buffers or parameters whose name starts with a prefix in the
+    module's `nn.freeze`, and nothing below the lowest trained layer.
+    `@train` returns, as its `nn.results` attribute lists: each loss term's
+    per-sample loss (`loss:NAME`), the first loss term's scores
+    (`scores:NAME`), each trained parameter's gradient (`grad:PARAM`) and
+    each batch norm's batch mean and variance (`mean:BUFFER`, `var:BUFFER`,
+    named by the running statistic they update).
+  }];
+}
+
 #endif // NETC_NN_PASSES

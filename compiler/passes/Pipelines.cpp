@@ -19,10 +19,21 @@ void buildInferencePipeline(mlir::OpPassManager &pm) {
   func.addPass(createNNFuseEpilogues());
 }
 
+void buildTrainingPipeline(mlir::OpPassManager &pm) {
+  pm.nest<mlir::func::FuncOp>().addPass(createNNShapeInference());
+  pm.addPass(createNNAutodiff());
+  mlir::OpPassManager &func = pm.nest<mlir::func::FuncOp>();
+  func.addPass(mlir::createCSEPass());
+  func.addPass(mlir::createCanonicalizerPass());
+}
+
 void registerPipelines() {
   mlir::PassPipelineRegistration<>(
       "nn-inference", "Prepare an nn module for an inference program",
       buildInferencePipeline);
+  mlir::PassPipelineRegistration<>(
+      "nn-training", "Append the backward graph for a training program",
+      buildTrainingPipeline);
 }
 
 } // namespace netc::nn

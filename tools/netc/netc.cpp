@@ -77,26 +77,33 @@ bool load(const Common &common, bool elaborate, Loaded &out) {
   return !diags.hadError();
 }
 
-/// The nn module of a graph, after the inference passes when asked.
+enum class Passes { None, Inference, Training };
+
+/// The nn module of a graph, after the inference passes (dropout removed,
+/// batch norm folded, fusion groups) or the training passes (@train
+/// appended) when asked.
 mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &context,
                                               const netc::dsl::Graph &graph,
-                                              bool inference) {
-  auto module = netc::buildShapedModule(context, graph, inference);
-  if (!module || !inference)
+                                              Passes passes) {
+  auto module =
+      netc::buildShapedModule(context, graph, passes == Passes::Inference);
+  if (!module || passes == Passes::None)
     return module;
   mlir::PassManager pm(&context);
-  netc::nn::buildInferencePipeline(pm);
+  if (passes == Passes::Inference)
+    netc::nn::buildInferencePipeline(pm);
+  else
+    netc::nn::buildTrainingPipeline(pm);
   if (mlir::failed(pm.run(*module)))
     return nullptr;
   return module;
 }
 
-int runEmitMlir(const netc::dsl::Graph &graph, bool inference,
-                bool locations) {
+int runEmitMlir(const netc::dsl::Graph &graph, Passes passes, bool locations) {
   mlir::MLIRContext context;
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
-  auto module = buildModule(context, graph, inference);
+  auto module = buildModule(context, graph, passes);
   if (!module)
     return 1;
   mlir::OpPrintingFlags flags;
@@ -127,10 +134,11 @@ int main(int argc, char **argv) {
   bool json = false;
   summary->add_flag("--json", json, "Print one JSON object instead of a table");
 
-  CLI::App *emit = app.add_subcommand(
-      "emit", "Print an intermediate form of the model");
+  CLI::App *emit =
+      app.add_subcommand("emit", "Print an intermediate form of the model");
   addCommon(*emit, emitArgs);
-  bool ast = false, mlir = false, locations = false, inference = false;
+  bool ast = false, mlir = false, locations = false, inference = false,
+       training = false;
   auto *astFlag = emit->add_flag("--ast", ast, "The syntax tree");
   auto *mlirFlag = emit->add_flag(
       "--mlir", mlir, "The nn dialect module after shape inference");
@@ -138,9 +146,14 @@ int main(int argc, char **argv) {
   emit->add_flag("--locations", locations,
                  "With --mlir: print source locations (layer names and "
                  "file:line:col)");
-  emit->add_flag("--inference", inference,
-                 "With --mlir: after the inference passes (dropout removed, "
-                 "batch norm folded, fusion groups marked)");
+  auto *inferenceFlag = emit->add_flag(
+      "--inference", inference,
+      "With --mlir: after the inference passes (dropout removed, batch norm "
+      "folded, fusion groups marked)");
+  emit->add_flag("--train", training,
+                 "With --mlir: after the training passes (the backward graph "
+                 "appended as @train)")
+      ->excludes(inferenceFlag);
   emit->callback([&] {
     if (!ast && !mlir)
       throw CLI::ValidationError("emit", "one of --ast or --mlir is required");
@@ -159,12 +172,15 @@ int main(int argc, char **argv) {
       "a CMakeLists.txt that builds the program with a C++ compiler alone");
   build->callback([&] {
     if (outputOption->count() == 0 && projectOption->count() == 0)
-      throw CLI::ValidationError("build", "-o OUT or --emit-project DIR is required");
+      throw CLI::ValidationError("build",
+                                 "-o OUT or --emit-project DIR is required");
   });
-  build->add_option("--target", buildOptions.target,
-                    "Halide target, e.g. x86-64-linux-avx2-fma (default: host)")
+  build
+      ->add_option("--target", buildOptions.target,
+                   "Halide target, e.g. x86-64-linux-avx2-fma (default: host)")
       ->check([](const std::string &target) {
-        return target == "host" || Halide::Target::validate_target_string(target)
+        return target == "host" ||
+                       Halide::Target::validate_target_string(target)
                    ? std::string()
                    : "unknown Halide target '" + target + "'";
       });
@@ -190,7 +206,7 @@ int main(int argc, char **argv) {
     mlir::MLIRContext context;
     llvm::SourceMgr sourceMgr;
     mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
-    auto module = buildModule(context, *loaded.graph, /*inference=*/true);
+    auto module = buildModule(context, *loaded.graph, Passes::Inference);
     if (!module)
       return 1;
     buildOptions.source = buildArgs.file;
@@ -226,7 +242,11 @@ int main(int argc, char **argv) {
       netc::dsl::dumpAST(loaded.ast, std::cout);
       return 0;
     }
-    return runEmitMlir(*loaded.graph, inference, locations);
+    return runEmitMlir(*loaded.graph,
+                       inference  ? Passes::Inference
+                       : training ? Passes::Training
+                                  : Passes::None,
+                       locations);
   }
   return 2;
 }

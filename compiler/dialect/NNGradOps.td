@@ -122,13 +122,16 @@ def NN_BatchNormGradInputOp : NN_LayerOp<"batchnorm_grad_input"> {
   let description = [{
     With x^ = (x - mean) / sqrt(var + eps), the batch statistics' own
     dependence on x included: `dx = weight / sqrt(var + eps) * (grad -
-    mean_c(grad) - x^ * mean_c(grad * x^))`.
+    mean_c(grad) - x^ * mean_c(grad * x^))`, where the channel sums of
+    grad and grad * x^ are the operands `grad_sum` (nn.bias_grad) and
+    `grad_xhat_sum` (nn.batchnorm_grad_weight).
   }];
   let arguments = (ins F32Tensor:$grad, F32Tensor:$input, F32Tensor:$weight,
-                   F32Tensor:$mean, F32Tensor:$var, F64Attr:$eps);
+                   F32Tensor:$mean, F32Tensor:$var, F32Tensor:$grad_sum,
+                   F32Tensor:$grad_xhat_sum, F64Attr:$eps);
   let assemblyFormat = [{
-    $grad `,` $input `,` $weight `,` $mean `,` $var attr-dict
-    `:` functional-type(operands, results)
+    $grad `,` $input `,` $weight `,` $mean `,` $var `,` $grad_sum `,`
+    $grad_xhat_sum attr-dict `:` functional-type(operands, results)
   }];
 }
 

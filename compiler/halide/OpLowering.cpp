@@ -1,6 +1,7 @@
 //===- OpLowering.cpp - nn ops as Halide pipelines ------------------------===//
 
 #include "compiler/halide/OpLowering.h"
+#include "compiler/halide/LoweringUtil.h"
 
 #include "compiler/dialect/NNOps.h"
 
@@ -12,9 +13,8 @@ using namespace netc::nn;
 
 namespace netc::halide {
 
-namespace {
+namespace detail {
 
-/// The static shape of a value, batch first (dynamic batch as -1).
 std::vector<int64_t> shapeOf(mlir::Value value) {
   auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
   std::vector<int64_t> shape;
@@ -23,7 +23,9 @@ std::vector<int64_t> shapeOf(mlir::Value value) {
   return shape;
 }
 
-} // namespace
+} // namespace detail
+
+using namespace detail;
 
 void constrainDense(const Halide::OutputImageParam &buffer,
                     const std::vector<int64_t> &shape) {
@@ -41,9 +43,8 @@ void constrainDense(const Halide::OutputImageParam &buffer,
   }
 }
 
-namespace {
+namespace detail {
 
-/// The kernel's output: `name`(vars) = value.
 void defineOutput(LoweredOp &k, const char *name, std::vector<Var> vars,
                   Expr value) {
   k.output = Func(name);
@@ -51,8 +52,6 @@ void defineOutput(LoweredOp &k, const char *name, std::vector<Var> vars,
   k.vars = std::move(vars);
 }
 
-/// An input buffer for `value`, its static extents declared so Halide can
-/// specialize on them; a dynamic batch stays free.
 ImageParam bufferFor(mlir::Value value, const std::string &name) {
   std::vector<int64_t> shape = shapeOf(value);
   int dims = static_cast<int>(shape.size());
@@ -69,12 +68,15 @@ std::vector<Var> varsFor(size_t dims) {
   return vars;
 }
 
-/// Zero outside [0, W) x [0, H) in the first two dimensions.
-Func zeroPadded(ImageParam &in, int64_t w, int64_t h, float value = 0.0f) {
+Func zeroPadded(ImageParam &in, int64_t w, int64_t h, float value) {
   Region bounds = {Range(0, static_cast<int>(w)), Range(0, static_cast<int>(h)),
                    Range(), Range()};
   return BoundaryConditions::constant_exterior(in, value, bounds);
 }
+
+} // namespace detail
+
+namespace {
 
 LoweredOp lowerConv(Conv2DOp op) {
   LoweredOp k;
@@ -440,7 +442,7 @@ LoweredOp lowerWeightPack(mlir::Value weight) {
 }
 
 bool isViewOp(mlir::Operation *op) {
-  return mlir::isa<DropoutOp, FlattenOp>(op);
+  return mlir::isa<DropoutOp, FlattenOp, ReshapeOp>(op);
 }
 
 LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
@@ -470,11 +472,11 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
     k = lowerFoldWeight(fold);
   else if (auto fold = mlir::dyn_cast<FoldBatchNormBiasOp>(op))
     k = lowerFoldBias(fold);
-  else
+  else if (!lowerGradOp(op, k))
     k = lowerUnary(op);
   k.opName = op->getName().stripDialect().str();
 
-  if (k.accumulator.defined()) {
+  if (k.accumulator.defined() && k.pattern == Pattern::Default) {
     // The layer's output is its accumulation followed by the group's
     // elementwise tail, computed as each output element is written.
     std::vector<Expr> at(k.vars.begin(), k.vars.end());

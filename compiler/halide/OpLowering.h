@@ -18,10 +18,22 @@
 
 namespace netc::halide {
 
+/// How the default schedule treats a kernel (Schedule.cpp).
+enum class Pattern {
+  Default, // by op: convolutions, dot products (dense), elementwise
+  Gather,  // vectors along the output's first dimension, each summing its
+           // `reduction` (transposed convolutions, gradients of dense)
+  Reduce,  // a small output summed over the batch and the image: the
+           // reduction's first dimension split into vector lanes (rfactor)
+};
+
 /// One kernel: its argument buffers in operand order and its output.
 struct LoweredOp {
   std::string opName;                  // "conv2d", "relu", …
   std::vector<Halide::ImageParam> args;
+  /// Scalar arguments after the buffers (optimizer hyper-parameters).
+  std::vector<Halide::Param<float>> scalars;
+  Pattern pattern = Pattern::Default;
   Halide::Func output;
   std::vector<Halide::Var> vars;       // the output's dimensions, x first
   std::vector<int64_t> outputShape;    // PyTorch order, batch first (-1)
@@ -57,6 +69,10 @@ void constrainDense(const Halide::OutputImageParam &buffer,
 /// Ops that need no kernel: dropout (the identity in inference) and
 /// flatten (a reshape of contiguous memory).
 bool isViewOp(mlir::Operation *op);
+
+/// The algorithm of a training op (NNGradOps.td): losses, batch statistics
+/// and vector-Jacobian products. Returns false for other ops.
+bool lowerGradOp(mlir::Operation *op, LoweredOp &k);
 
 /// Builds the algorithm of `op`. `op` must be a shaped nn layer op.
 LoweredOp lowerOp(mlir::Operation *op);

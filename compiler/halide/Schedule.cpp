@@ -215,11 +215,69 @@ void scheduleDense(LoweredOp &op, const Schedule &schedule) {
   }
 }
 
+/// Vectors along the output's first dimension, each accumulating its sum
+/// over the reduction in registers; threads over the outermost dimension
+/// (rank 2) or over channels and batch (rank 4).
+void scheduleGather(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output, &acc = op.accumulator;
+  std::vector<Var> &v = op.vars;
+  int V = schedule.vectorWidth;
+  Var xo("xo"), xi("xi"), task("task");
+  out.split(v[0], xo, xi, V, TailStrategy::GuardWithIf).vectorize(xi);
+  if (v.size() == 4) {
+    out.fuse(v[2], v[3], task);
+    if (schedule.parallel)
+      out.parallel(task);
+  } else if (v.size() >= 2 && schedule.parallel) {
+    out.parallel(v.back());
+  }
+  acc.compute_at(out, xo).vectorize(v[0], V, TailStrategy::GuardWithIf);
+  acc.update().vectorize(v[0], V, TailStrategy::GuardWithIf);
+}
+
+/// A small output (a weight's or a channel's gradient) summed over batch
+/// and image: one thread task per outermost index; the reduction's first
+/// dimension (image columns) is split into vector lanes of partial sums,
+/// and the loops over the output's other dimensions run inside the loop
+/// over rows, so each row of the inputs is reused from cache.
+void scheduleReduce(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output, &acc = op.accumulator;
+  std::vector<Var> &v = op.vars;
+  int V = schedule.vectorWidth;
+  Var outer = v.back();
+  if (schedule.parallel)
+    out.parallel(outer);
+  acc.compute_at(out, outer);
+  materializePadding(op, schedule);
+  const int64_t *columns = Internal::as_const_int(op.reduction.x.extent());
+  if (!columns || *columns < V)
+    return;
+  RVar ro("ro"), ri("ri");
+  Var u("u");
+  acc.update().split(op.reduction.x, ro, ri, V, TailStrategy::GuardWithIf);
+  Func partial = acc.update().rfactor(ri, u);
+  std::vector<Var> dims = partial.args();
+  std::rotate(dims.begin(), dims.end() - 1, dims.end());
+  partial.compute_at(out, outer).reorder_storage(dims).vectorize(u);
+  std::vector<VarOrRVar> order = {u};
+  for (size_t i = 0; i + 1 < v.size(); ++i)
+    order.push_back(v[i]);
+  order.push_back(ro);
+  for (int i = 1; i < op.reduction.dimensions(); ++i)
+    order.push_back(op.reduction[i]);
+  order.push_back(outer);
+  partial.update().reorder(order).vectorize(u);
+}
+
 } // namespace
 
 void applySchedule(LoweredOp &op, const Schedule &schedule) {
   for (Func &stage : op.stages)
     stage.compute_root();
+  if (op.pattern == Pattern::Gather)
+    return scheduleGather(op, schedule);
+  if (op.pattern == Pattern::Reduce)
+    return scheduleReduce(op, schedule);
   bool conv = op.opName.rfind("conv2d", 0) == 0;
   if (conv && op.packedWeight)
     scheduleConvPacked(op, schedule);

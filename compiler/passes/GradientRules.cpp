@@ -67,17 +67,25 @@ FailureOr<SmallVector<Value>> emitGradients(OpBuilder &b, Operation *op,
     return out;
   }
   if (auto bn = dyn_cast<BatchNormOp>(op)) {
-    // Training mode: operands 3 and 4 are the batch's own statistics.
+    // Training mode: operands 3 and 4 are the batch's own statistics. The
+    // input's gradient needs the other two's channel sums (CSE merges them
+    // with the parameters' gradients).
+    Value gradSum, gradXhatSum;
+    if (want[0] || want[1])
+      gradXhatSum = b.create<BatchNormGradWeightOp>(
+          loc, typeOf(1), grad, bn.getInput(), bn.getRunningMean(),
+          bn.getRunningVar(), bn.getEpsAttr());
+    if (want[0] || want[2])
+      gradSum = b.create<BiasGradOp>(loc, typeOf(2), grad);
     if (want[0])
       out[0] = b.create<BatchNormGradInputOp>(
           loc, typeOf(0), grad, bn.getInput(), bn.getWeight(),
-          bn.getRunningMean(), bn.getRunningVar(), bn.getEpsAttr());
+          bn.getRunningMean(), bn.getRunningVar(), gradSum, gradXhatSum,
+          bn.getEpsAttr());
     if (want[1])
-      out[1] = b.create<BatchNormGradWeightOp>(
-          loc, typeOf(1), grad, bn.getInput(), bn.getRunningMean(),
-          bn.getRunningVar(), bn.getEpsAttr());
+      out[1] = gradXhatSum;
     if (want[2])
-      out[2] = b.create<BiasGradOp>(loc, typeOf(2), grad);
+      out[2] = gradSum;
     return out;
   }
   if (auto pool = dyn_cast<MaxPool2DOp>(op)) {

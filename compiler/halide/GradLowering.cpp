@@ -1,0 +1,524 @@
+//===- GradLowering.cpp - Training ops as Halide pipelines ----------------===//
+//
+// Losses, batch statistics and the vector-Jacobian products of the autodiff
+// pass. Dimensions are Halide's (reversed): NCHW is (x, y, c, n), OIHW is
+// (kx, ky, i, o), [N, F] is (f, n). Sums over the batch use the batch
+// extent of the buffer they read, so kernels work for any batch size.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/NNOps.h"
+#include "compiler/halide/LoweringUtil.h"
+
+using namespace Halide;
+using namespace netc::nn;
+using namespace netc::halide::detail;
+
+namespace netc::halide {
+
+namespace {
+
+/// The batch extent of a buffer: its last (outermost) dimension.
+Expr batchOf(ImageParam &buffer) {
+  return buffer.dim(buffer.dimensions() - 1).extent();
+}
+
+/// out = acc, summed over `r`, and remembered for the schedule.
+void setAccumulation(LoweredOp &k, Func acc, RDom r, Pattern pattern) {
+  k.accumulator = acc;
+  k.reduction = r;
+  k.pattern = pattern;
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+/// Softmax cross-entropy of scores (k, n) against labels (n): the shared
+/// max and sum of exponentials, and the label index.
+struct SoftmaxParts {
+  Func scores, peak, total;
+  Expr label;
+};
+
+SoftmaxParts softmaxParts(LoweredOp &k, ImageParam &scores, ImageParam &labels,
+                          int classes, bool negate, Var n) {
+  SoftmaxParts p;
+  Var f("f");
+  p.scores = Func("s");
+  p.scores(f, n) = negate ? -scores(f, n) : scores(f, n);
+  RDom r(0, classes, "r");
+  p.peak = Func("peak");
+  p.peak(n) = maximum(p.scores(r, n));
+  p.total = Func("total");
+  p.total(n) = sum(exp(p.scores(r, n) - p.peak(n)));
+  p.label = clamp(cast<int>(labels(n)), 0, classes - 1);
+  k.stages = {p.peak, p.total};
+  return p;
+}
+
+void lowerCrossEntropy(SoftmaxCrossEntropyOp op, LoweredOp &k) {
+  ImageParam scores = bufferFor(op.getScores(), "scores");
+  ImageParam labels = bufferFor(op.getLabels(), "labels");
+  k.args = {scores, labels};
+  int classes = int(shapeOf(op.getScores())[1]);
+  Var n("n");
+  SoftmaxParts p = softmaxParts(k, scores, labels, classes, op.getNegate(), n);
+  defineOutput(k, "loss", {n},
+               log(p.total(n)) + p.peak(n) - p.scores(p.label, n));
+}
+
+void lowerCrossEntropyGrad(SoftmaxCrossEntropyGradOp op, LoweredOp &k) {
+  ImageParam scores = bufferFor(op.getScores(), "scores");
+  ImageParam labels = bufferFor(op.getLabels(), "labels");
+  k.args = {scores, labels};
+  int classes = int(shapeOf(op.getScores())[1]);
+  Var f("f"), n("n");
+  SoftmaxParts p = softmaxParts(k, scores, labels, classes, op.getNegate(), n);
+  // d(mean loss)/d(scores): (softmax - onehot) / N, negated with the scores.
+  Expr scale = float(op.getWeight().convertToDouble()) *
+               (op.getNegate() ? -1.0f : 1.0f) /
+               cast<float>(batchOf(scores));
+  Expr probability = exp(p.scores(f, n) - p.peak(n)) / p.total(n);
+  defineOutput(k, "loss_grad", {f, n},
+               scale * (probability - select(f == p.label, 1.0f, 0.0f)));
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
+  std::vector<int64_t> g = shapeOf(op.getGrad()), w = shapeOf(op.getWeight());
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.args = {grad, weight};
+  auto stride = op.getStride(), pad = op.getPad(), dilation = op.getDilation();
+  int groups = int(op.getGroups());
+  int outPerGroup = int(w[0]) / groups, inPerGroup = int(w[1]);
+  Var x("x"), y("y"), c("c"), n("n");
+  Func padded = zeroPadded(grad, g[3], g[2]);
+  RDom r(0, int(w[3]), 0, int(w[2]), 0, outPerGroup, "r");
+  Expr group = groups == 1 ? Expr(0) : c / inPerGroup;
+  Expr o = group * outPerGroup + r.z;
+  // Output column ox reads input column ox * stride + kx * dilation - pad:
+  // input column x receives from ox = (x + pad - kx * dilation) / stride.
+  Expr ox = x + int(pad[2]) - r.x * int(dilation[1]);
+  Expr oy = y + int(pad[0]) - r.y * int(dilation[0]);
+  Expr value;
+  if (stride[0] == 1 && stride[1] == 1) {
+    value = padded(ox, oy, o, n);
+  } else {
+    value = select(ox % int(stride[1]) == 0 && oy % int(stride[0]) == 0,
+                   padded(ox / int(stride[1]), oy / int(stride[0]), o, n),
+                   0.0f);
+  }
+  Func acc("conv_grad_input");
+  acc(x, y, c, n) = 0.0f;
+  acc(x, y, c, n) += value * weight(r.x, r.y, c - group * inPerGroup, o);
+  defineOutput(k, "conv2d_grad_input", {x, y, c, n}, acc(x, y, c, n));
+  k.accumulator = acc;
+  k.reduction = r;
+  k.paddedInput = padded;
+  std::vector<int64_t> in = shapeOf(op.getResult());
+  k.work = in[1] * in[2] * in[3] * outPerGroup * w[2] * w[3];
+}
+
+void lowerConvGradWeight(Conv2DGradWeightOp op, LoweredOp &k) {
+  std::vector<int64_t> g = shapeOf(op.getGrad()), in = shapeOf(op.getInput());
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {grad, input};
+  auto stride = op.getStride(), pad = op.getPad(), dilation = op.getDilation();
+  int groups = int(op.getGroups());
+  int outPerGroup = int(g[1]) / groups, inPerGroup = int(in[1]) / groups;
+  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3];
+  Func padded = hasPadding ? zeroPadded(input, in[3], in[2]) : Func(input);
+  Var kx("kx"), ky("ky"), i("i"), o("o");
+  RDom r(0, int(g[3]), 0, int(g[2]), 0, batchOf(grad), "r");
+  Expr group = groups == 1 ? Expr(0) : o / outPerGroup;
+  Func acc("conv_grad_weight");
+  acc(kx, ky, i, o) = 0.0f;
+  acc(kx, ky, i, o) +=
+      grad(r.x, r.y, o, r.z) *
+      padded(r.x * int(stride[1]) + kx * int(dilation[1]) - int(pad[2]),
+             r.y * int(stride[0]) + ky * int(dilation[0]) - int(pad[0]),
+             group * inPerGroup + i, r.z);
+  defineOutput(k, "conv2d_grad_weight", {kx, ky, i, o}, acc(kx, ky, i, o));
+  setAccumulation(k, acc, r, Pattern::Reduce);
+  if (hasPadding)
+    k.paddedInput = padded;
+  std::vector<int64_t> w = shapeOf(op.getResult());
+  k.work = w[0] * w[1] * w[2] * w[3] * g[2] * g[3];
+}
+
+/// Sum over everything but channels of `value(x, y, c, n)` (rank 4) or
+/// `value(f, n)` (rank 2), for each channel; `batchFrom` gives N.
+void channelSum(LoweredOp &k, const char *name, std::vector<int64_t> shape,
+                ImageParam &batchFrom,
+                const std::function<Expr(Expr, Expr, Expr, Expr)> &value,
+                Expr scale = Expr(1.0f)) {
+  Var c("c");
+  Func acc(std::string(name) + "_sum");
+  acc(c) = 0.0f;
+  if (shape.size() == 4) {
+    RDom r(0, int(shape[3]), 0, int(shape[2]), 0, batchOf(batchFrom), "r");
+    acc(c) += value(r.x, r.y, c, r.z);
+    setAccumulation(k, acc, r, Pattern::Reduce);
+    k.work = shape[2] * shape[3];
+  } else {
+    RDom r(0, batchOf(batchFrom), "r");
+    acc(c) += value(Expr(), Expr(), c, r);
+    setAccumulation(k, acc, r, Pattern::Gather);
+  }
+  defineOutput(k, name, {c}, acc(c) * scale);
+}
+
+/// 1 / (number of values per channel): N, times H W for images.
+Expr perChannelMean(const std::vector<int64_t> &shape, ImageParam &buffer) {
+  Expr count = cast<float>(batchOf(buffer));
+  if (shape.size() == 4)
+    count = count * float(shape[2] * shape[3]);
+  return 1.0f / count;
+}
+
+/// value(x, y, c, n) of a rank-4 buffer or value(f, n) of a rank-2 one.
+Expr at(ImageParam &buffer, Expr x, Expr y, Expr c, Expr n) {
+  if (buffer.dimensions() == 4)
+    return buffer(x, y, c, n);
+  return buffer(c, n);
+}
+
+void lowerBiasGrad(BiasGradOp op, LoweredOp &k) {
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  k.args = {grad};
+  channelSum(k, "bias_grad", shapeOf(op.getGrad()), grad,
+             [&](Expr x, Expr y, Expr c, Expr n) { return at(grad, x, y, c, n); });
+}
+
+//===----------------------------------------------------------------------===//
+// Batch normalization
+//===----------------------------------------------------------------------===//
+
+void lowerBatchMean(BatchMeanOp op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op.getInput());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {input};
+  channelSum(
+      k, "batch_mean", shape, input,
+      [&](Expr x, Expr y, Expr c, Expr n) { return at(input, x, y, c, n); },
+      perChannelMean(shape, input));
+}
+
+void lowerBatchVar(BatchVarOp op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op.getInput());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam mean = bufferFor(op.getMean(), "mean");
+  k.args = {input, mean};
+  channelSum(
+      k, "batch_var", shape, input,
+      [&](Expr x, Expr y, Expr c, Expr n) {
+        Expr d = at(input, x, y, c, n) - mean(c);
+        return d * d;
+      },
+      perChannelMean(shape, input));
+}
+
+void lowerBatchNormGradWeight(BatchNormGradWeightOp op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op.getInput());
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam mean = bufferFor(op.getMean(), "mean");
+  ImageParam var = bufferFor(op.getVar(), "var");
+  k.args = {grad, input, mean, var};
+  float eps = float(op.getEps().convertToDouble());
+  channelSum(k, "batchnorm_grad_weight", shape, grad,
+             [&](Expr x, Expr y, Expr c, Expr n) {
+               return at(grad, x, y, c, n) * (at(input, x, y, c, n) - mean(c)) /
+                      sqrt(var(c) + eps);
+             });
+}
+
+void lowerBatchNormGradInput(BatchNormGradInputOp op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op.getInput());
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam gamma = bufferFor(op.getWeight(), "weight");
+  ImageParam mean = bufferFor(op.getMean(), "mean");
+  ImageParam var = bufferFor(op.getVar(), "var");
+  ImageParam gradSum = bufferFor(op.getGradSum(), "grad_sum");
+  ImageParam gradXhatSum = bufferFor(op.getGradXhatSum(), "grad_xhat_sum");
+  k.args = {grad, input, gamma, mean, var, gradSum, gradXhatSum};
+  float eps = float(op.getEps().convertToDouble());
+  std::vector<Var> vars = varsFor(shape.size());
+  std::vector<Expr> here(vars.begin(), vars.end());
+  Var c = vars[shape.size() - 2];
+  Expr inverseCount = perChannelMean(shape, grad);
+  Expr rstd = 1.0f / sqrt(var(c) + eps);
+  Expr xhat = (input(here) - mean(c)) * rstd;
+  defineOutput(k, "batchnorm_grad_input", vars,
+               gamma(c) * rstd *
+                   (grad(here) - gradSum(c) * inverseCount -
+                    xhat * gradXhatSum(c) * inverseCount));
+}
+
+//===----------------------------------------------------------------------===//
+// Dense and RBF
+//===----------------------------------------------------------------------===//
+
+/// A [rows, n]-shaped result whose element (j, m) sums `term(j, m, r)` over
+/// `r` in [0, extent): vectors along j.
+void gather2d(LoweredOp &k, const char *name, Expr extent,
+              const std::function<Expr(Var, Var, RVar)> &term) {
+  Var j("j"), m("m");
+  RDom r(0, extent, "r");
+  Func acc(std::string(name) + "_sum");
+  acc(j, m) = 0.0f;
+  acc(j, m) += term(j, m, r.x);
+  defineOutput(k, name, {j, m}, acc(j, m));
+  setAccumulation(k, acc, r, Pattern::Gather);
+}
+
+void lowerDenseGradInput(DenseGradInputOp op, LoweredOp &k) {
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.args = {grad, weight};
+  int outputs = int(shapeOf(op.getWeight())[0]);
+  // dx[n, i] = sum_o grad[n, o] w[o, i]
+  gather2d(k, "dense_grad_input", outputs, [&](Var i, Var n, RVar o) {
+    return grad(o, n) * weight(i, o);
+  });
+  k.work = outputs * shapeOf(op.getWeight())[1];
+}
+
+void lowerDenseGradWeight(DenseGradWeightOp op, LoweredOp &k) {
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {grad, input};
+  // dw[o, i] = sum_n grad[n, o] x[n, i]
+  gather2d(k, "dense_grad_weight", batchOf(grad), [&](Var i, Var o, RVar n) {
+    return grad(o, n) * input(i, n);
+  });
+  std::vector<int64_t> w = shapeOf(op.getResult());
+  k.work = w[0] * w[1] * 32;
+}
+
+void lowerRbfGradInput(RbfGradInputOp op, LoweredOp &k) {
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.args = {grad, input, weight};
+  int units = int(shapeOf(op.getWeight())[0]);
+  gather2d(k, "rbf_grad_input", units, [&](Var j, Var n, RVar u) {
+    return grad(u, n) * 2.0f * (input(j, n) - weight(j, u));
+  });
+  k.work = units * shapeOf(op.getWeight())[1];
+}
+
+void lowerRbfGradWeight(RbfGradWeightOp op, LoweredOp &k) {
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.args = {grad, input, weight};
+  gather2d(k, "rbf_grad_weight", batchOf(grad), [&](Var j, Var u, RVar n) {
+    return grad(u, n) * 2.0f * (weight(j, u) - input(j, n));
+  });
+  std::vector<int64_t> w = shapeOf(op.getResult());
+  k.work = w[0] * w[1] * 32;
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+struct Window {
+  int kh, kw, sh, sw, pt, pl;
+};
+
+Window windowOf(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
+                llvm::ArrayRef<int64_t> pad) {
+  return {int(kernel[0]), int(kernel[1]), int(stride[0]),
+          int(stride[1]), int(pad[0]),    int(pad[2])};
+}
+
+/// dx(x, y, c, n) = sum over the windows (ox, oy) that hold (x, y) of
+/// `share(ox, oy, kx, ky)`, (kx, ky) being (x, y)'s place in the window.
+void poolGradient(LoweredOp &k, const char *name, const Window &w,
+                  const std::vector<int64_t> &out,
+                  const std::function<Expr(Expr, Expr, Expr, Expr, Var, Var,
+                                           RVar, RVar)> &share) {
+  Var x("x"), y("y"), c("c"), n("n");
+  RDom r(0, w.kw, 0, w.kh, "r");
+  Expr ox = x + w.pl - r.x, oy = y + w.pt - r.y;
+  Expr valid = ox >= 0 && oy >= 0 && ox % w.sw == 0 && oy % w.sh == 0 &&
+               ox / w.sw < int(out[3]) && oy / w.sh < int(out[2]);
+  Expr cx = clamp(ox / w.sw, 0, int(out[3]) - 1);
+  Expr cy = clamp(oy / w.sh, 0, int(out[2]) - 1);
+  Func acc(std::string(name) + "_sum");
+  acc(x, y, c, n) = 0.0f;
+  acc(x, y, c, n) += select(valid, share(cx, cy, c, n, c, n, r.x, r.y), 0.0f);
+  defineOutput(k, name, {x, y, c, n}, acc(x, y, c, n));
+  setAccumulation(k, acc, r, Pattern::Gather);
+}
+
+void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
+  std::vector<int64_t> in = shapeOf(op.getInput()), out = shapeOf(op.getGrad());
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {grad, input};
+  Window w = windowOf(op.getKernel(), op.getStride(), op.getPad());
+  Func padded = zeroPadded(input, in[3], in[2],
+                           -std::numeric_limits<float>::infinity());
+  // The first maximum of each window (row by row), as PyTorch picks it.
+  Var ox("ox"), oy("oy"), c("c"), n("n");
+  RDom rw(0, w.kw, 0, w.kh, "rw");
+  Func place("argmax");
+  place(ox, oy, c, n) =
+      argmax(rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
+  poolGradient(k, "maxpool2d_grad", w, out,
+               [&](Expr cx, Expr cy, Expr, Expr, Var cc, Var nn, RVar kx,
+                   RVar ky) {
+                 Tuple best = place(cx, cy, cc, nn);
+                 return select(best[0] == kx && best[1] == ky,
+                               grad(cx, cy, cc, nn), 0.0f);
+               });
+  k.stages = {place};
+}
+
+void lowerAvgPoolGrad(AvgPool2DGradOp op, LoweredOp &k) {
+  std::vector<int64_t> out = shapeOf(op.getGrad());
+  llvm::ArrayRef<int64_t> in = op.getInputShape(), pad = op.getPad();
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  k.args = {grad};
+  Window w = windowOf(op.getKernel(), op.getStride(), op.getPad());
+  int height = int(in[1]), width = int(in[2]);
+  bool noPad = !pad[0] && !pad[1] && !pad[2] && !pad[3];
+  if (noPad && w.kh == w.sh && w.kw == w.sw) {
+    // Windows that tile the input: each position is in at most one.
+    Var x("x"), y("y"), c("c"), n("n");
+    Expr ox = x / w.sw, oy = y / w.sh;
+    defineOutput(k, "avgpool2d_grad", {x, y, c, n},
+                 select(ox < int(out[3]) && oy < int(out[2]),
+                        grad(min(ox, int(out[3]) - 1),
+                             min(oy, int(out[2]) - 1), c, n),
+                        0.0f) /
+                     float(w.kh * w.kw));
+    return;
+  }
+  bool countPad = op.getCountIncludePad();
+  poolGradient(k, "avgpool2d_grad", w, out,
+               [&](Expr cx, Expr cy, Expr, Expr, Var c, Var n, RVar, RVar) {
+                 // The forward's divisor for window (cx, cy).
+                 Expr x0 = cx * w.sw - w.pl, y0 = cy * w.sh - w.pt, count;
+                 if (countPad) {
+                   Expr x1 = min(x0 + w.kw, width + int(pad[3]));
+                   Expr y1 = min(y0 + w.kh, height + int(pad[1]));
+                   count = (x1 - x0) * (y1 - y0);
+                 } else {
+                   Expr x1 = min(x0 + w.kw, width), y1 = min(y0 + w.kh, height);
+                   count = (x1 - max(x0, 0)) * (y1 - max(y0, 0));
+                 }
+                 return grad(cx, cy, c, n) / cast<float>(count);
+               });
+}
+
+void lowerGlobalAvgPoolGrad(GlobalAvgPoolGradOp op, LoweredOp &k) {
+  llvm::ArrayRef<int64_t> in = op.getInputShape();
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  k.args = {grad};
+  Var x("x"), y("y"), c("c"), n("n");
+  defineOutput(k, "global_avgpool_grad", {x, y, c, n},
+               grad(0, 0, c, n) / float(in[1] * in[2]));
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise and structural
+//===----------------------------------------------------------------------===//
+
+void lowerActivationGrad(mlir::Operation *op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op->getOperand(0));
+  ImageParam grad = bufferFor(op->getOperand(0), "grad");
+  ImageParam y = bufferFor(op->getOperand(1), "output");
+  k.args = {grad, y};
+  std::vector<Var> vars = varsFor(shape.size());
+  std::vector<Expr> here(vars.begin(), vars.end());
+  Expr g = grad(here), v = y(here), value;
+  if (mlir::isa<ReluGradOp>(op)) {
+    value = select(v > 0.0f, g, 0.0f);
+  } else if (mlir::isa<TanhGradOp>(op)) {
+    value = g * (1.0f - v * v);
+  } else if (mlir::isa<SigmoidGradOp>(op)) {
+    value = g * v * (1.0f - v);
+  } else {
+    // softmax: y * (g - sum over channels of g * y)
+    size_t axis = shape.size() - 2;
+    RDom r(0, int(shape[1]), "r");
+    std::vector<Expr> along = here;
+    along[axis] = r;
+    std::vector<Var> rest = vars;
+    Func dot("dot");
+    dot(vars) = sum(grad(along) * y(along));
+    std::vector<Expr> reduced = here;
+    reduced[axis] = 0;
+    value = v * (g - dot(reduced));
+    k.stages = {dot};
+  }
+  defineOutput(k, op->getName().stripDialect().str().c_str(), vars, value);
+}
+
+void lowerChannelSlice(ChannelSliceOp op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op.getInput());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {input};
+  std::vector<Var> vars = varsFor(shape.size());
+  std::vector<Expr> from(vars.begin(), vars.end());
+  size_t axis = shape.size() - 2;
+  from[axis] = from[axis] + int(op.getBeginAttr().getInt());
+  defineOutput(k, "channel_slice", vars, input(from));
+}
+
+} // namespace
+
+bool lowerGradOp(mlir::Operation *op, LoweredOp &k) {
+  if (auto ce = mlir::dyn_cast<SoftmaxCrossEntropyOp>(op))
+    lowerCrossEntropy(ce, k);
+  else if (auto ceg = mlir::dyn_cast<SoftmaxCrossEntropyGradOp>(op))
+    lowerCrossEntropyGrad(ceg, k);
+  else if (auto cgi = mlir::dyn_cast<Conv2DGradInputOp>(op))
+    lowerConvGradInput(cgi, k);
+  else if (auto cgw = mlir::dyn_cast<Conv2DGradWeightOp>(op))
+    lowerConvGradWeight(cgw, k);
+  else if (auto bg = mlir::dyn_cast<BiasGradOp>(op))
+    lowerBiasGrad(bg, k);
+  else if (auto bm = mlir::dyn_cast<BatchMeanOp>(op))
+    lowerBatchMean(bm, k);
+  else if (auto bv = mlir::dyn_cast<BatchVarOp>(op))
+    lowerBatchVar(bv, k);
+  else if (auto bgw = mlir::dyn_cast<BatchNormGradWeightOp>(op))
+    lowerBatchNormGradWeight(bgw, k);
+  else if (auto bgi = mlir::dyn_cast<BatchNormGradInputOp>(op))
+    lowerBatchNormGradInput(bgi, k);
+  else if (auto dgi = mlir::dyn_cast<DenseGradInputOp>(op))
+    lowerDenseGradInput(dgi, k);
+  else if (auto dgw = mlir::dyn_cast<DenseGradWeightOp>(op))
+    lowerDenseGradWeight(dgw, k);
+  else if (auto rgi = mlir::dyn_cast<RbfGradInputOp>(op))
+    lowerRbfGradInput(rgi, k);
+  else if (auto rgw = mlir::dyn_cast<RbfGradWeightOp>(op))
+    lowerRbfGradWeight(rgw, k);
+  else if (auto mpg = mlir::dyn_cast<MaxPool2DGradOp>(op))
+    lowerMaxPoolGrad(mpg, k);
+  else if (auto apg = mlir::dyn_cast<AvgPool2DGradOp>(op))
+    lowerAvgPoolGrad(apg, k);
+  else if (auto gpg = mlir::dyn_cast<GlobalAvgPoolGradOp>(op))
+    lowerGlobalAvgPoolGrad(gpg, k);
+  else if (mlir::isa<ReluGradOp, TanhGradOp, SigmoidGradOp, SoftmaxGradOp>(op))
+    lowerActivationGrad(op, k);
+  else if (auto slice = mlir::dyn_cast<ChannelSliceOp>(op))
+    lowerChannelSlice(slice, k);
+  else
+    return false;
+  return true;
+}
+
+} // namespace netc::halide

@@ -7,6 +7,7 @@
 #include "Image.h"
 #include "Npy.h"
 #include "SafeTensors.h"
+#include "Train.h"
 
 #include <CLI/CLI.hpp>
 #include <HalideRuntime.h>
@@ -19,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -125,9 +127,8 @@ void printTop(const ModelSpec &spec, const Buffer &scores, int64_t batch,
     if (batch > 1)
       std::cout << "sample " << n << ":\n";
     for (int i = 0; i < k; ++i)
-      std::cout << "  class " << std::setw(5) << order[i] << "  "
-                << std::fixed << std::setprecision(4) << p[order[i]] / total
-                << "\n";
+      std::cout << "  class " << std::setw(5) << order[i] << "  " << std::fixed
+                << std::setprecision(4) << p[order[i]] / total << "\n";
   }
 }
 
@@ -156,8 +157,7 @@ int infer(const ModelSpec &spec, const std::string &weights,
                                    x.shape.end());
     if (x.shape.size() != t.shape.size() + 1 || perSample != t.shape)
       throw Error(it->second + ": input '" + t.name + "' must have shape [N, " +
-                  shapeText(t.shape).substr(1) + ", got " +
-                  shapeText(x.shape));
+                  shapeText(t.shape).substr(1) + ", got " + shapeText(x.shape));
     if (batch >= 0 && x.shape[0] != batch)
       throw Error(it->second + ": batch " + std::to_string(x.shape[0]) +
                   " differs from the other inputs' " + std::to_string(batch));
@@ -331,9 +331,9 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
   }
   std::cout << spec.name << ": batch " << batch << ", " << threads
             << " threads, " << times.size() << " runs\n"
-            << "  median " << std::fixed << std::setprecision(3)
-            << median * 1e3 << " ms, min " << sorted.front() * 1e3
-            << " ms, " << std::setprecision(1) << double(batch) / median
+            << "  median " << std::fixed << std::setprecision(3) << median * 1e3
+            << " ms, min " << sorted.front() * 1e3 << " ms, "
+            << std::setprecision(1) << double(batch) / median
             << " images/s\n\n";
   double total = 0;
   for (const Profile::Entry &e : profile().entries)
@@ -363,8 +363,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   CLI::App app{spec.name + ": compiled by netc from " + spec.source};
   app.require_subcommand(1);
   int threads = 0;
-  app.add_option("--threads", threads,
-                 "Worker threads (default: one per core)")
+  app.add_option("--threads", threads, "Worker threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);
 
   CLI::App *info = app.add_subcommand(
@@ -385,9 +384,10 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                    "the model has several inputs")
       ->required();
   int top = 0;
-  inferCmd->add_option("--top", top,
-                       "Print the K most likely classes of the first output "
-                       "(default 5 when no --output is given)")
+  inferCmd
+      ->add_option("--top", top,
+                   "Print the K most likely classes of the first output "
+                   "(default 5 when no --output is given)")
       ->check(CLI::PositiveNumber);
   inferCmd->add_option("--output", outputs,
                        "Where to write an output (.npy); NAME=PATH for "
@@ -400,9 +400,10 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   bool evalJson = false;
   evalCmd->add_option("--weights", evalWeights, "Weights (.safetensors)")
       ->required();
-  evalCmd->add_option("--data", dataDir,
-                      "Folder with t10k-images-idx3-ubyte and "
-                      "t10k-labels-idx1-ubyte, or CIFAR-10's test_batch.bin")
+  evalCmd
+      ->add_option("--data", dataDir,
+                   "Folder with t10k-images-idx3-ubyte and "
+                   "t10k-labels-idx1-ubyte, or CIFAR-10's test_batch.bin")
       ->required();
   evalCmd->add_option("--batch", evalBatch, "Images per run")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
@@ -422,6 +423,82 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                        "Weights (.safetensors); random when not given");
   benchCmd->add_flag("--json", benchJson, "Print one JSON object");
 
+  CLI::App *trainCmd = nullptr, *stepCmd = nullptr;
+  TrainOptions trainOptions;
+  StepOptions stepOptions;
+  if (spec.trainStep) {
+    const TrainSettings &t = spec.train;
+    trainCmd = app.add_subcommand(
+        "train", "Train the network (defaults from the model's train section)");
+    trainCmd
+        ->add_option("--data", trainOptions.data,
+                     "Folder with MNIST IDX (train-… and t10k-… files) or "
+                     "CIFAR-10 binary batches, or 'synthetic'")
+        ->required();
+    trainCmd
+        ->add_option("--epochs", trainOptions.epochs,
+                     "Epochs (default " + std::to_string(t.epochs) + ")")
+        ->check(CLI::NonNegativeNumber);
+    trainCmd
+        ->add_option("--batch", trainOptions.batch,
+                     "Images per step (default " + std::to_string(t.batch) +
+                         ")")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
+    std::ostringstream lr;
+    lr << t.lr;
+    trainCmd
+        ->add_option("--lr", trainOptions.lr,
+                     "Base learning rate (default " + lr.str() + ")")
+        ->check(CLI::PositiveNumber);
+    trainCmd
+        ->add_option("--seed", trainOptions.seed,
+                     "Seed of initialization, shuffling and augmentation "
+                     "(default " +
+                         std::to_string(t.seed) + ")")
+        ->check(CLI::NonNegativeNumber);
+    trainCmd->add_option("--save", trainOptions.save,
+                         "Checkpoint written atomically after every epoch "
+                         "(default " +
+                             spec.name + ".safetensors)");
+    trainCmd->add_option("--resume", trainOptions.resume,
+                         "Continue from a checkpoint of --save");
+    trainCmd->add_option("--init", trainOptions.init,
+                         "Start from pretrained weights, loaded by name");
+    trainCmd
+        ->add_option("--freeze", trainOptions.freeze,
+                     "Keep parameters under these name prefixes fixed")
+        ->delimiter(',');
+    trainCmd->add_option("--log", trainOptions.log,
+                         "Append per-epoch metrics to this CSV file");
+    trainCmd
+        ->add_option("--max-batches", trainOptions.maxBatches,
+                     "Stop each epoch after this many batches")
+        ->check(CLI::PositiveNumber);
+
+    stepCmd = app.add_subcommand(
+        "train-step", "One training step on given tensors: write every "
+                      "gradient and the updated weights (for checking)");
+    stepCmd->add_option("--weights", stepOptions.weights, "Weights")
+        ->required();
+    stepCmd->add_option("--input", stepOptions.input, "Input batch (.npy)")
+        ->required();
+    stepCmd
+        ->add_option("--labels", stepOptions.labels,
+                     "Class indices (.npy float32, [N])")
+        ->required();
+    stepCmd
+        ->add_option("--results", stepOptions.results,
+                     "Where to write losses, scores and gradients "
+                     "(.safetensors)")
+        ->required();
+    stepCmd
+        ->add_option("--updated", stepOptions.updated,
+                     "Where to write the weights after the step")
+        ->required();
+    stepCmd->add_option("--lr", stepOptions.lr, "Learning rate")
+        ->check(CLI::PositiveNumber);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -439,6 +516,10 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
       return infer(spec, weights, inputs, outputs, top);
     if (*evalCmd)
       return evaluate(spec, evalWeights, dataDir, evalBatch, evalJson);
+    if (trainCmd && *trainCmd)
+      return train(spec, trainOptions);
+    if (stepCmd && *stepCmd)
+      return trainStep(spec, stepOptions);
     if (*benchCmd)
       return bench(spec, benchWeights, batch, iterations,
                    threads > 0 ? threads

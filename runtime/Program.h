@@ -25,12 +25,52 @@ struct TensorSpec {
   /// Parameters of heads the program leaves out (training-only outputs):
   /// loaded when present, not required.
   bool unused = false;
+  /// Parameters: how training initializes them ("kaiming": uniform in
+  /// +-1/sqrt(fanIn); "zeros", "ones", "normal"), and whether gradient
+  /// descent trains them (not running statistics).
+  std::string init;
+  int64_t fanIn = 1;
+  bool trainable = true;
+};
+
+/// The model file's train section; command-line flags override it.
+struct TrainSettings {
+  std::string optimizer = "sgd"; // sgd, adam, adamw, rmsprop
+  double lr = 0.01, momentum = 0, weightDecay = 0;
+  bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, rmsAlpha = 0.99, eps = 1e-8;
+  std::string schedule = "constant"; // constant, step, plateau, cosine
+  std::vector<int64_t> milestones;
+  int64_t stepEvery = 0;
+  double gamma = 0.1;
+  int64_t patience = 10;
+  double minLr = 0;
+  int64_t warmup = 0; // epochs of linear warm-up
+  int64_t batch = 32, epochs = 10, seed = 0;
+  int64_t cropSize = 0, cropPad = 0; // random_crop(size, pad)
+  bool hflip = false;
+  std::vector<std::string> freeze; // parameter-name prefixes
+};
+
+/// A result of the training step: "loss:OUT" (per sample), "scores:OUT",
+/// "grad:PARAM", "mean:BUFFER" / "var:BUFFER" (batch statistics).
+struct TrainResultSpec {
+  std::string name;
+  std::vector<int64_t> shape; // per sample for loss and scores
+};
+
+/// A batch norm's running statistic: its momentum, and how many values
+/// each sample contributes per channel (H W).
+struct RunningStat {
+  std::string name;
+  double momentum;
+  int64_t perSample;
 };
 
 struct ModelSpec {
   std::string name;
-  std::string source;  // the .nn file it was compiled from
-  std::string target;  // the Halide target its kernels were compiled for
+  std::string source; // the .nn file it was compiled from
+  std::string target; // the Halide target its kernels were compiled for
   std::vector<TensorSpec> params; // definition order, as in weight files
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
@@ -41,10 +81,26 @@ struct ModelSpec {
   bool scoresAreDistances = false;
   /// Derives the tensors the kernels want from the loaded parameters (e.g.
   /// weights repacked into another layout); run once, after loading.
-  void (*prepare)(std::vector<Buffer> &params, std::vector<Buffer> &prepared);
+  void (*prepare)(std::vector<Buffer> &params,
+                  std::vector<Buffer> &prepared) = nullptr;
   /// Runs the network: `outputs` are allocated by the caller for the batch.
   void (*forward)(std::vector<Buffer> &params, std::vector<Buffer> &prepared,
-                  std::vector<Buffer> &inputs, std::vector<Buffer> &outputs);
+                  std::vector<Buffer> &inputs,
+                  std::vector<Buffer> &outputs) = nullptr;
+
+  /// Training programs (netc build --train): the step's inputs are the
+  /// model's inputs then one label vector per loss term; its outputs are
+  /// `trainResults`. The optimizer kernel updates one flattened parameter.
+  TrainSettings train;
+  std::vector<TrainResultSpec> trainResults;
+  std::vector<double> lossWeights;
+  std::vector<RunningStat> runningStats;
+  void (*trainPrepare)(std::vector<Buffer> &params,
+                       std::vector<Buffer> &prepared) = nullptr;
+  void (*trainStep)(std::vector<Buffer> &params, std::vector<Buffer> &prepared,
+                    std::vector<Buffer> &inputs,
+                    std::vector<Buffer> &results) = nullptr;
+  void *optimizerKernel = nullptr;
 };
 
 /// "[2, 3]".

@@ -36,7 +36,9 @@ struct File {
 
 } // namespace
 
-std::vector<NamedTensor> readSafeTensors(const std::string &path) {
+std::vector<NamedTensor>
+readSafeTensors(const std::string &path,
+                std::map<std::string, std::string> *metadata) {
   File file;
   file.f = std::fopen(path.c_str(), "rb");
   if (!file.f)
@@ -70,8 +72,13 @@ std::vector<NamedTensor> readSafeTensors(const std::string &path) {
   };
   std::vector<Entry> entries;
   for (auto &[name, info] : json.items()) {
-    if (name == "__metadata__")
+    if (name == "__metadata__") {
+      if (metadata && info.is_object())
+        for (auto &[key, value] : info.items())
+          if (value.is_string())
+            (*metadata)[key] = value.get<std::string>();
       continue;
+    }
     auto where = path + ": tensor '" + name + "'";
     if (!info.is_object() || !info.contains("dtype") ||
         !info.contains("shape") || !info.contains("data_offsets"))

@@ -23,7 +23,10 @@ struct NamedTensor {
 /// All tensors of a file, in the order of their data in the file. Throws
 /// Error naming the file (and tensor) for a missing or truncated file, a bad
 /// header, a dtype other than F32, or a shape that does not match the data.
-std::vector<NamedTensor> readSafeTensors(const std::string &path);
+/// The header's string metadata goes to `metadata` when given.
+std::vector<NamedTensor>
+readSafeTensors(const std::string &path,
+                std::map<std::string, std::string> *metadata = nullptr);
 
 /// Writes tensors in the given order, atomically: to PATH.tmp, flushed to
 /// disk, then renamed over PATH, so a kill never leaves a half-written file.

@@ -46,10 +46,105 @@ std::string quoted(const std::string &text) {
 void emitTensors(std::ostringstream &os, const char *field,
                  const std::vector<PlanTensor> &tensors, bool params = false) {
   os << "  spec." << field << " = {\n";
-  for (const PlanTensor &t : tensors)
-    os << "      {" << quoted(t.name) << ", {" << shapeList(t.shape) << "}"
-       << (params && !t.used ? ", /*unused=*/true" : "") << "},\n";
+  for (const PlanTensor &t : tensors) {
+    os << "      {" << quoted(t.name) << ", {" << shapeList(t.shape) << "}";
+    if (params)
+      os << ", /*unused=*/" << (t.used ? "false" : "true") << ", "
+         << quoted(t.init) << ", /*fanIn=*/" << t.fanIn << ", /*trainable=*/"
+         << (t.trainable ? "true" : "false");
+    os << "},\n";
+  }
   os << "  };\n";
+}
+
+/// `prepareName(p, q)`: the steps on parameters alone; `runName(p, q, in,
+/// out)`: the steps of one run over a batch.
+void emitFunction(std::ostringstream &os, const char *prepareName,
+                  const char *runName, const FunctionPlan &f,
+                  const char *prepareComment, const char *runComment) {
+  os << prepareComment << "static void " << prepareName
+     << "(std::vector<Buffer> &p, std::vector<Buffer> &q) {\n"
+     << "  q.clear();\n";
+  for (const PlanStep &step : f.prepareSteps) {
+    os << "  // " << step.layer << ": " << step.op << " " << step.argShapes[0]
+       << " -> " << fullShape(step.shape) << "\n"
+       << "  q.push_back(makeBuffer({" << shapeList(step.shape) << "}));\n"
+       << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
+       << step.symbol;
+    for (const std::string &arg : step.args)
+      os << ", " << arg;
+    os << ", " << step.result << ");\n";
+  }
+  os << "}\n\n"
+     << runComment << "static void " << runName
+     << "(std::vector<Buffer> &p, std::vector<Buffer> &q,\n"
+     << std::string(13 + std::string(runName).size(), ' ')
+     << "std::vector<Buffer> &in, std::vector<Buffer> &out) {\n"
+     << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n\n"
+     << "  // Activations share one arena by liveness: "
+     << f.arenaFloatsPerSample << " floats per sample\n"
+     << "  // (" << f.unplannedFloatsPerSample << " without sharing).\n"
+     << "  float *arena = netc::rt::arena(N * "
+     << std::max<int64_t>(f.arenaFloatsPerSample, 1) << ");\n";
+  for (const PlanStep &step : f.steps) {
+    os << "\n  // " << step.layer << ": " << step.op << " ";
+    for (size_t i = 0; i < step.argShapes.size(); ++i)
+      os << (i ? ", " : "") << step.argShapes[i];
+    os << " -> "
+       << (step.batched ? batchedShape(step.shape) : fullShape(step.shape))
+       << "\n";
+    switch (step.kind) {
+    case PlanStep::Kind::Alias:
+      os << "  Buffer " << step.result << " = " << step.args[0]
+         << "; // the identity in inference\n";
+      break;
+    case PlanStep::Kind::Reshape:
+      os << "  Buffer " << step.result << " = netc::rt::reshape("
+         << step.args[0] << ", {" << shapeList(step.shape) << "}, N);\n";
+      break;
+    case PlanStep::Kind::Kernel:
+      if (step.batched)
+        os << "  Buffer " << step.result << " = view(arena + N * "
+           << step.arenaOffset << ", {" << shapeList(step.shape) << "}, N);\n";
+      else if (step.result.rfind("out[", 0) != 0)
+        os << "  Buffer " << step.result << " = makeBuffer({"
+           << shapeList(step.shape) << "});\n";
+      os << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
+         << step.symbol;
+      for (const std::string &arg : step.args)
+        os << ", " << arg;
+      os << ", " << step.result << ");\n";
+      break;
+    }
+  }
+  os << "\n";
+  for (size_t i = 0; i < f.outputRefs.size(); ++i)
+    if (f.outputRefs[i] != "out[" + std::to_string(i) + "]")
+      os << "  out[" << i << "].copy_from(" << f.outputRefs[i] << ");\n";
+  os << "}\n\n";
+}
+
+void emitTraining(std::ostringstream &os, const ProgramPlan &plan) {
+  const TrainPlan &tp = plan.train;
+  os << "\n  // Training: the train section of " << plan.source
+     << " (flags override it).\n"
+     << "  netc::rt::TrainSettings &t = spec.train;\n"
+     << tp.settings << "  spec.trainResults = {\n";
+  for (size_t i = 0; i < tp.results.size(); ++i)
+    os << "      {" << quoted(tp.results[i]) << ", {"
+       << shapeList(tp.resultShapes[i]) << "}},\n";
+  os << "  };\n  spec.lossWeights = {";
+  for (size_t i = 0; i < tp.lossWeights.size(); ++i)
+    os << (i ? ", " : "") << tp.lossWeights[i];
+  os << "};\n";
+  for (size_t i = 0; i < tp.momentum.size(); ++i)
+    os << "  spec.runningStats.push_back({" << quoted(tp.momentum[i].first)
+       << ", " << tp.momentum[i].second << ", " << tp.perSample[i].second
+       << "});\n";
+  os << "  spec.trainPrepare = train_prepare;\n"
+     << "  spec.trainStep = train_step;\n"
+     << "  spec.optimizerKernel = reinterpret_cast<void *>("
+     << tp.optimizerSymbol << ");\n\n";
 }
 
 } // namespace
@@ -70,59 +165,18 @@ std::string emitDriver(const ProgramPlan &plan) {
      << "// Tensors are NCHW float32 (Halide buffers list the dimensions "
         "reversed);\n"
      << "// the batch N is chosen at run time. p[i] are the parameters in "
-        "definition order.\n"
-     << "// Weights rearranged for the kernels, once after loading.\n"
-     << "static void prepare(std::vector<Buffer> &p, std::vector<Buffer> &q) {\n";
-  for (const PlanStep &step : plan.prepareSteps) {
-    os << "  // " << step.layer << ": " << step.op << " " << step.argShapes[0]
-       << " -> " << fullShape(step.shape) << "\n"
-       << "  q.push_back(makeBuffer({" << shapeList(step.shape) << "}));\n"
-       << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
-       << step.symbol;
-    for (const std::string &arg : step.args)
-      os << ", " << arg;
-    os << ", " << step.result << ");\n";
-  }
-  os << "}\n\n"
-     << "static void forward(std::vector<Buffer> &p, std::vector<Buffer> &q,\n"
-     << "                    std::vector<Buffer> &in, std::vector<Buffer> &out) {\n"
-     << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n\n"
-     << "  // Activations share one arena by liveness: "
-     << plan.arenaFloatsPerSample << " floats per sample\n"
-     << "  // (" << plan.unplannedFloatsPerSample << " without sharing).\n"
-     << "  float *arena = netc::rt::arena(N * "
-     << std::max<int64_t>(plan.arenaFloatsPerSample, 1) << ");\n";
-  for (const PlanStep &step : plan.steps) {
-    os << "\n  // " << step.layer << ": " << step.op << " ";
-    for (size_t i = 0; i < step.argShapes.size(); ++i)
-      os << (i ? ", " : "") << step.argShapes[i];
-    os << " -> " << batchedShape(step.shape) << "\n";
-    switch (step.kind) {
-    case PlanStep::Kind::Alias:
-      os << "  Buffer " << step.result << " = " << step.args[0]
-         << "; // the identity in inference\n";
-      break;
-    case PlanStep::Kind::Reshape:
-      os << "  Buffer " << step.result << " = netc::rt::reshape("
-         << step.args[0] << ", {" << shapeList(step.shape) << "}, N);\n";
-      break;
-    case PlanStep::Kind::Kernel:
-      os << "  Buffer " << step.result << " = view(arena + N * "
-         << step.arenaOffset << ", {" << shapeList(step.shape) << "}, N);\n"
-         << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
-         << step.symbol;
-      for (const std::string &arg : step.args)
-        os << ", " << arg;
-      os << ", " << step.result << ");\n";
-      break;
-    }
-  }
-  os << "\n";
-  for (size_t i = 0; i < plan.outputRefs.size(); ++i)
-    os << "  out[" << i << "].copy_from(" << plan.outputRefs[i] << "); // "
-       << plan.outputs[i].name << "\n";
-  os << "}\n\n"
-     << "int main(int argc, char **argv) {\n"
+        "definition order.\n\n";
+  emitFunction(os, "prepare", "forward", plan.forward,
+               "// Weights rearranged for the kernels, once after loading.\n",
+               "// The network, for inference.\n");
+  if (plan.training)
+    emitFunction(
+        os, "train_prepare", "train_step", plan.train.step,
+        "// Training: weights rearranged for the kernels, after each update.\n",
+        "// One training step: the forward pass in training mode, the losses,\n"
+        "// then the backward pass, layer by layer in reverse. Results: "
+        "see spec.train.results.\n");
+  os << "int main(int argc, char **argv) {\n"
      << "  netc::rt::ModelSpec spec;\n"
      << "  spec.name = " << quoted(plan.model) << ";\n"
      << "  spec.source = " << quoted(plan.source) << ";\n"
@@ -147,6 +201,8 @@ std::string emitDriver(const ProgramPlan &plan) {
   }
   if (plan.scoresAreDistances)
     os << "  spec.scoresAreDistances = true;\n";
+  if (plan.training)
+    emitTraining(os, plan);
   os << "  spec.prepare = prepare;\n"
      << "  spec.forward = forward;\n"
      << "  return netc::rt::runProgram(argc, argv, spec);\n"

@@ -67,7 +67,7 @@ private:
 
 } // namespace
 
-void planMemory(ProgramPlan &plan) {
+void planMemory(FunctionPlan &plan) {
   // Aliases and reshapes share the memory of the tensor they view.
   std::map<std::string, std::string> root;
   std::map<std::string, size_t> lastUse;
@@ -78,7 +78,7 @@ void planMemory(ProgramPlan &plan) {
       if (root.count(arg))
         lastUse[root[arg]] = i;
     if (step.kind == PlanStep::Kind::Kernel)
-      root[step.result] = step.result;
+      root[step.result] = step.batched ? step.result : "";
     else
       root[step.result] = root.count(step.args[0]) ? root[step.args[0]] : "";
   }
@@ -91,7 +91,7 @@ void planMemory(ProgramPlan &plan) {
   plan.unplannedFloatsPerSample = 0;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     PlanStep &step = plan.steps[i];
-    if (step.kind == PlanStep::Kind::Kernel) {
+    if (step.kind == PlanStep::Kind::Kernel && step.batched) {
       // Whole cache lines, so that vectors stay aligned.
       int64_t size = (elements(step.shape) + 15) / 16 * 16;
       step.arenaOffset = arena.take(size);
@@ -100,8 +100,8 @@ void planMemory(ProgramPlan &plan) {
     }
     for (auto it = placed.begin(); it != placed.end();) {
       auto use = lastUse.find(it->first);
-      bool dead = use == lastUse.end() ? it->first != step.result
-                                       : use->second <= i;
+      bool dead =
+          use == lastUse.end() ? it->first != step.result : use->second <= i;
       if (dead && it->first != step.result) {
         arena.give(it->second.first, it->second.second);
         it = placed.erase(it);

@@ -10,11 +10,12 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <map>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,7 +83,8 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
   for (const auto &entry : fs::directory_iterator(NETC_RUNTIME_INCLUDE_DIR)) {
     std::string ext = entry.path().extension().string();
     if ((ext == ".h" || ext == ".cpp") &&
-        !copy(entry.path(), fs::path(dir) / "runtime" / entry.path().filename()))
+        !copy(entry.path(),
+              fs::path(dir) / "runtime" / entry.path().filename()))
       return false;
   }
   for (const char *header : {"HalideBuffer.h", "HalideRuntime.h"})
@@ -120,78 +122,85 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
 
 } // namespace
 
-bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
-                  const BuildOptions &options, std::ostream &log) {
-  auto func = module.lookupSymbol<mlir::func::FuncOp>("forward");
-  if (!func) {
-    log << "netc: error: the module has no @forward function\n";
-    return false;
-  }
-  Halide::Target target = options.target == "host"
-                              ? Halide::get_host_target()
-                              : Halide::Target(options.target);
-  halide::KernelCompiler compiler(options.cacheDir.empty()
-                                      ? halide::KernelCompiler::defaultCacheDir()
-                                      : options.cacheDir,
-                                  target);
+namespace {
 
-  ProgramPlan plan;
-  plan.model = graph.modelName;
-  plan.source = options.source;
-  plan.target = target.to_string();
-  plan.netcVersion = "0.1.0";
-  std::map<std::string, size_t> paramIndex;
-  for (const dsl::Node &node : graph.nodes)
-    for (const dsl::ParamTensor &param : node.params) {
-      paramIndex[param.name] = plan.params.size();
-      plan.params.push_back({param.name, param.shape});
-    }
-  for (int id : graph.inputs)
-    plan.inputs.push_back({graph.nodes[id].name, graph.nodes[id].shape});
-  for (const dsl::TrainConfig::Augment &a : graph.train.augment)
-    if (a.kind == "normalize")
-      plan.mean = a.mean, plan.std = a.std;
-  for (const dsl::TrainConfig::LossTerm &term : graph.train.loss)
-    if (term.negate && !graph.outputs.empty() &&
-        term.output == graph.outputs[0].name)
-      plan.scoresAreDistances = true;
-  for (const dsl::GraphOutput &output : graph.outputs) {
-    if (output.auxiliary)
-      plan.droppedOutputs.push_back(output.name);
-    else
-      plan.outputs.push_back({output.name, graph.nodes[output.node].shape});
+using ValueRefs =
+    std::map<mlir::Value, std::string, bool (*)(mlir::Value, mlir::Value)>;
+
+bool batchedValue(mlir::Value value) {
+  auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+  return type.getRank() > 0 && type.isDynamicDim(0);
+}
+
+/// Compiles kernels once per build (and once ever, through the cache) and
+/// turns functions of the module into plans.
+class Planner {
+public:
+  Planner(ProgramPlan &plan, halide::KernelCompiler &compiler,
+          const Halide::Target &target, const BuildOptions &options,
+          std::ostream &log)
+      : plan_(plan), compiler_(compiler), target_(target), options_(options),
+        log_(log) {
+    for (size_t i = 0; i < plan.params.size(); ++i)
+      paramIndex_[plan.params[i].name] = i;
   }
 
-  std::map<mlir::Value, std::string, bool (*)(mlir::Value, mlir::Value)> refs(
-      [](mlir::Value a, mlir::Value b) {
-        return a.getAsOpaquePointer() < b.getAsOpaquePointer();
-      });
-  for (auto [i, arg] : llvm::enumerate(func.getArguments()))
-    refs[arg] = "in[" + std::to_string(i) + "]";
-
-  std::vector<std::string> objects;
-  std::map<std::string, halide::CompiledKernel> kernels; // by key
-  int temps = 0, compiled = 0, cached = 0;
-  auto start = std::chrono::steady_clock::now();
-  // Compiles a kernel unless one with the same key was already compiled in
-  // this build; returns its symbol.
-  auto compileKernel = [&](const std::string &key,
-                           halide::LoweredOp &lowered) -> std::string {
-    auto it = kernels.find(key);
-    if (it == kernels.end()) {
-      halide::Schedule schedule = halide::defaultSchedule(lowered, target);
-      halide::CompiledKernel kernel = compiler.compile(lowered, key, schedule);
-      (kernel.fromCache ? cached : compiled)++;
-      if (options.verbose)
-        log << "netc: " << (kernel.fromCache ? "cached   " : "compiled ")
-            << kernel.symbol << "\n";
-      objects.push_back(kernel.object);
-      plan.kernelHeaders.push_back(
+  /// Compiles `lowered` unless a kernel with the same key was compiled in
+  /// this build; returns its symbol.
+  std::string compileKernel(const std::string &key,
+                            halide::LoweredOp &lowered) {
+    auto it = kernels_.find(key);
+    if (it == kernels_.end()) {
+      halide::Schedule schedule = halide::defaultSchedule(lowered, target_);
+      halide::CompiledKernel kernel = compiler_.compile(lowered, key, schedule);
+      (kernel.fromCache ? cached_ : compiled_)++;
+      if (options_.verbose)
+        log_ << "netc: " << (kernel.fromCache ? "cached   " : "compiled ")
+             << kernel.symbol << "\n";
+      objects_.push_back(kernel.object);
+      plan_.kernelHeaders.push_back(
           kernel.header.substr(kernel.header.rfind('/') + 1));
-      it = kernels.emplace(key, kernel).first;
+      it = kernels_.emplace(key, kernel).first;
     }
     return it->second.symbol;
-  };
+  }
+
+  /// The plan of `func`; results with a batch dimension are copied into
+  /// out[i], the others are written there directly.
+  bool planFunction(mlir::func::FuncOp func, FunctionPlan &fplan);
+
+  const std::vector<std::string> &objects() const { return objects_; }
+  size_t kernelCount() const { return kernels_.size(); }
+  int compiled() const { return compiled_; }
+  int cached() const { return cached_; }
+
+private:
+  ProgramPlan &plan_;
+  halide::KernelCompiler &compiler_;
+  Halide::Target target_;
+  const BuildOptions &options_;
+  std::ostream &log_;
+  std::map<std::string, size_t> paramIndex_;
+  std::vector<std::string> objects_;
+  std::map<std::string, halide::CompiledKernel> kernels_; // by key
+  int compiled_ = 0, cached_ = 0;
+};
+
+bool Planner::planFunction(mlir::func::FuncOp func, FunctionPlan &fplan) {
+  ValueRefs refs([](mlir::Value a, mlir::Value b) {
+    return a.getAsOpaquePointer() < b.getAsOpaquePointer();
+  });
+  for (auto [i, arg] : llvm::enumerate(func.getArguments()))
+    refs[arg] = "in[" + std::to_string(i) + "]";
+  // Unbatched results that the function returns are written in place.
+  mlir::Operation *ret = func.getBody().front().getTerminator();
+  std::map<mlir::Operation *, std::string> writesOutput;
+  for (auto [i, value] : llvm::enumerate(ret->getOperands()))
+    if (!batchedValue(value) && value.getDefiningOp() &&
+        !mlir::isa<nn::ParamOp>(value.getDefiningOp()) &&
+        !writesOutput.count(value.getDefiningOp()))
+      writesOutput[value.getDefiningOp()] = "out[" + std::to_string(i) + "]";
+  int temps = 0;
   // Fusion groups (nn-fuse-epilogues) become one kernel each, emitted where
   // their last op stands: by then every tensor they read exists.
   std::map<int64_t, llvm::SmallVector<mlir::Operation *>> groups;
@@ -206,8 +215,8 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
   };
   auto describe = [&](mlir::Value value) {
     auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
-    return isPrepared(value) ? fullShape(type.getShape().vec())
-                             : batchedShape(perSample(value));
+    return !batchedValue(value) ? fullShape(type.getShape().vec())
+                                : batchedShape(perSample(value));
   };
 
   for (mlir::Operation &operation : func.getBody().front()) {
@@ -216,14 +225,14 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
       continue;
     if (auto param = mlir::dyn_cast<nn::ParamOp>(op)) {
       // By name: passes may have removed parameters that no output needs.
-      auto it = paramIndex.find(param.getName().str());
-      if (it == paramIndex.end()) {
-        log << "netc: error: parameter '" << param.getName().str()
-            << "' is not in the model\n";
+      auto it = paramIndex_.find(param.getName().str());
+      if (it == paramIndex_.end()) {
+        log_ << "netc: error: parameter '" << param.getName().str()
+             << "' is not in the model\n";
         return false;
       }
       refs[op->getResult(0)] = "p[" + std::to_string(it->second) + "]";
-      plan.params[it->second].used = true;
+      plan_.params[it->second].used = true;
       continue;
     }
     llvm::SmallVector<mlir::Operation *> ops = {op};
@@ -255,15 +264,17 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
       step.argShapes.push_back(describe(operand));
     }
     bool prepare = llvm::all_of(operands, isPrepared);
-    step.shape = prepare ? mlir::cast<mlir::RankedTensorType>(
-                               op->getResult(0).getType())
-                               .getShape()
-                               .vec()
-                         : perSample(op->getResult(0));
+    step.shape =
+        prepare || !batchedValue(op->getResult(0))
+            ? mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType())
+                  .getShape()
+                  .vec()
+            : perSample(op->getResult(0));
 
+    step.batched = prepare || batchedValue(op->getResult(0));
     if (mlir::isa<nn::DropoutOp>(op)) {
       step.kind = PlanStep::Kind::Alias;
-    } else if (mlir::isa<nn::FlattenOp>(op)) {
+    } else if (mlir::isa<nn::FlattenOp, nn::ReshapeOp>(op)) {
       step.kind = PlanStep::Kind::Reshape;
     } else {
       if (mlir::isa<nn::Conv2DOp>(root) && halide::convUsesPackedWeight(root)) {
@@ -277,38 +288,232 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
         halide::LoweredOp lowered = halide::lowerWeightPack(weight);
         pack.shape = lowered.outputShape;
         pack.symbol = compileKernel(halide::packKey(weight), lowered);
-        pack.result = "q[" + std::to_string(plan.prepareSteps.size()) + "]";
+        pack.result = "q[" + std::to_string(fplan.prepareSteps.size()) + "]";
         step.args[1] = pack.result;
-        plan.prepareSteps.push_back(std::move(pack));
+        fplan.prepareSteps.push_back(std::move(pack));
       }
       halide::LoweredOp lowered = halide::lowerGroup(ops);
       step.symbol = compileKernel(halide::kernelKey(ops), lowered);
     }
     if (prepare) {
-      step.result = "q[" + std::to_string(plan.prepareSteps.size()) + "]";
+      step.result = "q[" + std::to_string(fplan.prepareSteps.size()) + "]";
       refs[op->getResult(0)] = step.result;
-      plan.prepareSteps.push_back(std::move(step));
+      fplan.prepareSteps.push_back(std::move(step));
       continue;
     }
-    step.result = "t" + std::to_string(temps++);
+    auto output = writesOutput.find(op);
+    step.result = output != writesOutput.end() ? output->second
+                                               : "t" + std::to_string(temps++);
     refs[op->getResult(0)] = step.result;
-    plan.steps.push_back(std::move(step));
+    fplan.steps.push_back(std::move(step));
   }
-  mlir::Operation *ret = func.getBody().front().getTerminator();
   for (mlir::Value value : ret->getOperands())
-    plan.outputRefs.push_back(refs.at(value));
-  planMemory(plan);
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
-  log << "netc: " << kernels.size() << " kernels for " << plan.steps.size()
-      << " layers (" << compiled << " compiled, " << cached
-      << " from the cache) in " << std::fixed << std::setprecision(1)
-      << seconds << " s\n";
+    fplan.outputRefs.push_back(refs.at(value));
+  planMemory(fplan);
+  return true;
+}
+
+PlanTensor tensor(const std::string &name, const std::vector<int64_t> &shape) {
+  PlanTensor t;
+  t.name = name;
+  t.shape = shape;
+  return t;
+}
+
+/// A parameter as a training program initializes it: PyTorch's defaults.
+PlanTensor initialized(const dsl::Node &node, size_t index) {
+  const dsl::ParamTensor &param = node.params[index];
+  PlanTensor t = tensor(param.name, param.shape);
+  t.trainable = param.trainable;
+  auto endsWith = [&](const char *suffix) {
+    std::string s = suffix;
+    return param.name.size() >= s.size() &&
+           param.name.compare(param.name.size() - s.size(), s.size(), s) == 0;
+  };
+  switch (node.op) {
+  case dsl::OpKind::Conv:
+  case dsl::OpKind::Dense: {
+    // Weight and bias: uniform in +-1/sqrt(fan_in) of the weight.
+    const dsl::Shape &w = node.params[0].shape;
+    t.init = "kaiming";
+    for (size_t i = 1; i < w.size(); ++i)
+      t.fanIn *= w[i];
+    break;
+  }
+  case dsl::OpKind::BatchNorm:
+    t.init = endsWith(".weight") || endsWith(".running_var") ? "ones" : "zeros";
+    break;
+  case dsl::OpKind::Rbf:
+    // Prototypes near the origin, where the tanh features start: uniform
+    // in +-1/sqrt(inputs), as a dense layer's weight.
+    t.init = "kaiming";
+    t.fanIn = param.shape.size() > 1 ? param.shape[1] : 1;
+    break;
+  default:
+    t.init = "normal";
+    break;
+  }
+  return t;
+}
+
+std::string cppString(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// The train section as statements on `t` (a rt::TrainSettings).
+std::string trainSettings(const dsl::TrainConfig &c) {
+  std::ostringstream os;
+  os << std::setprecision(17);
+  os << "  t.optimizer = " << cppString(c.optimizer) << ";\n"
+     << "  t.lr = " << c.lr << ";\n"
+     << "  t.momentum = " << c.momentum << ";\n"
+     << "  t.weightDecay = " << c.weightDecay << ";\n"
+     << "  t.nesterov = " << (c.nesterov ? "true" : "false") << ";\n"
+     << "  t.beta1 = " << c.beta1 << ";\n"
+     << "  t.beta2 = " << c.beta2 << ";\n"
+     << "  t.rmsAlpha = " << c.rmsAlpha << ";\n"
+     << "  t.eps = " << c.eps << ";\n"
+     << "  t.schedule = " << cppString(c.schedule) << ";\n";
+  os << "  t.milestones = {";
+  for (size_t i = 0; i < c.milestones.size(); ++i)
+    os << (i ? ", " : "") << c.milestones[i];
+  os << "};\n"
+     << "  t.stepEvery = " << c.stepEvery << ";\n"
+     << "  t.gamma = " << c.gamma << ";\n"
+     << "  t.patience = " << c.patience << ";\n"
+     << "  t.minLr = " << c.minLr << ";\n"
+     << "  t.warmup = " << c.warmup << ";\n"
+     << "  t.batch = " << c.batch << ";\n"
+     << "  t.epochs = " << c.epochs << ";\n"
+     << "  t.seed = " << c.seed << ";\n";
+  for (const dsl::TrainConfig::Augment &a : c.augment) {
+    if (a.kind == "random_crop")
+      os << "  t.cropSize = " << a.size << ";\n  t.cropPad = " << a.pad
+         << ";\n";
+    else if (a.kind == "hflip")
+      os << "  t.hflip = true;\n";
+  }
+  os << "  t.freeze = {";
+  for (size_t i = 0; i < c.freeze.size(); ++i)
+    os << (i ? ", " : "") << cppString(c.freeze[i]);
+  os << "};\n";
+  return os.str();
+}
+
+/// Plans @train, its results, and the optimizer's update kernel.
+bool planTraining(mlir::ModuleOp module, const dsl::Graph &graph,
+                  Planner &planner, ProgramPlan &plan, std::ostream &log) {
+  auto train = module.lookupSymbol<mlir::func::FuncOp>("train");
+  auto names = train ? train->getAttrOfType<mlir::ArrayAttr>("nn.results")
+                     : mlir::ArrayAttr();
+  if (!names) {
+    log << "netc: error: the module has no @train function (nn-autodiff)\n";
+    return false;
+  }
+  plan.training = true;
+  TrainPlan &tp = plan.train;
+  if (!planner.planFunction(train, tp.step))
+    return false;
+  for (auto [i, name] : llvm::enumerate(names)) {
+    tp.results.push_back(mlir::cast<mlir::StringAttr>(name).str());
+    mlir::Value value = train.getBody().front().getTerminator()->getOperand(i);
+    auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+    std::vector<int64_t> shape = type.getShape().vec();
+    if (batchedValue(value))
+      shape.erase(shape.begin());
+    tp.resultShapes.push_back(shape);
+  }
+  for (const dsl::TrainConfig::LossTerm &term : graph.train.loss) {
+    tp.labelInputs.push_back(term.output);
+    tp.lossWeights.push_back(term.weight);
+  }
+  // Running statistics: each batch norm's momentum and per-sample count.
+  for (const dsl::Node &node : graph.nodes)
+    if (node.op == dsl::OpKind::BatchNorm && node.params.size() == 4) {
+      int64_t perSample = 1;
+      for (size_t d = 1; d < node.shape.size(); ++d)
+        perSample *= node.shape[d];
+      for (size_t i = 2; i < 4; ++i) {
+        tp.momentum.push_back({node.params[i].name, node.attrs.momentum});
+        tp.perSample.push_back({node.params[i].name, perSample});
+      }
+    }
+  halide::LoweredOp update = halide::lowerOptimizer(graph.train.optimizer);
+  tp.optimizerSymbol =
+      planner.compileKernel("optimizer " + graph.train.optimizer, update);
+  tp.settings = trainSettings(graph.train);
+  return true;
+}
+
+} // namespace
+
+bool buildProgram(mlir::ModuleOp module, mlir::ModuleOp trainModule,
+                  const dsl::Graph &graph, const BuildOptions &options,
+                  std::ostream &log) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>("forward");
+  if (!func) {
+    log << "netc: error: the module has no @forward function\n";
+    return false;
+  }
+  Halide::Target target = options.target == "host"
+                              ? Halide::get_host_target()
+                              : Halide::Target(options.target);
+  halide::KernelCompiler compiler(
+      options.cacheDir.empty() ? halide::KernelCompiler::defaultCacheDir()
+                               : options.cacheDir,
+      target);
+
+  ProgramPlan plan;
+  plan.model = graph.modelName;
+  plan.source = options.source;
+  plan.target = target.to_string();
+  plan.netcVersion = "0.1.0";
+  for (const dsl::Node &node : graph.nodes)
+    for (size_t i = 0; i < node.params.size(); ++i)
+      plan.params.push_back(initialized(node, i));
+  for (int id : graph.inputs)
+    plan.inputs.push_back(tensor(graph.nodes[id].name, graph.nodes[id].shape));
+  for (const dsl::TrainConfig::Augment &a : graph.train.augment)
+    if (a.kind == "normalize")
+      plan.mean = a.mean, plan.std = a.std;
+  for (const dsl::TrainConfig::LossTerm &term : graph.train.loss)
+    if (term.negate && !graph.outputs.empty() &&
+        term.output == graph.outputs[0].name)
+      plan.scoresAreDistances = true;
+  for (const dsl::GraphOutput &output : graph.outputs) {
+    if (output.auxiliary)
+      plan.droppedOutputs.push_back(output.name);
+    else
+      plan.outputs.push_back(
+          tensor(output.name, graph.nodes[output.node].shape));
+  }
+
+  Planner planner(plan, compiler, target, options, log);
+  auto start = std::chrono::steady_clock::now();
+  if (!planner.planFunction(func, plan.forward))
+    return false;
+  if (trainModule && !planTraining(trainModule, graph, planner, plan, log))
+    return false;
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  size_t layers = plan.forward.steps.size() +
+                  (plan.training ? plan.train.step.steps.size() : 0);
+  log << "netc: " << planner.kernelCount() << " kernels for " << layers
+      << " steps (" << planner.compiled() << " compiled, " << planner.cached()
+      << " from the cache) in " << std::fixed << std::setprecision(1) << seconds
+      << " s\n";
+  const std::vector<std::string> &objects = planner.objects();
 
   if (!options.projectDir.empty() &&
-      !writeProject(options.projectDir, plan, objects,
-                    compiler.runtimeObject(), compiler.cacheDirectory(), log))
+      !writeProject(options.projectDir, plan, objects, compiler.runtimeObject(),
+                    compiler.cacheDirectory(), log))
     return false;
   if (options.output.empty())
     return true;
@@ -324,17 +529,24 @@ bool buildProgram(mlir::ModuleOp module, const dsl::Graph &graph,
     }
     work = pattern;
   } else {
-    mkdir(work.c_str(), 0755);
+    std::error_code error;
+    std::filesystem::create_directories(work, error);
   }
+  // The program's folder, when it is new.
+  std::error_code error;
+  std::filesystem::path parent =
+      std::filesystem::path(options.output).parent_path();
+  if (!parent.empty())
+    std::filesystem::create_directories(parent, error);
   std::string mainFile = work + "/" + plan.model + "_main.cpp";
   std::ofstream(mainFile) << emitDriver(plan);
 
   const char *cxx = std::getenv("CXX");
-  std::string command = std::string(cxx && *cxx ? cxx : "c++") +
-                        " -std=c++17 -O2 -I" + shellQuote(compiler.cacheDirectory()) +
-                        " -I" + shellQuote(NETC_RUNTIME_INCLUDE_DIR) +
-                        " -isystem " + shellQuote(NETC_HALIDE_INCLUDE_DIR) + " " +
-                        shellQuote(mainFile);
+  std::string command =
+      std::string(cxx && *cxx ? cxx : "c++") + " -std=c++17 -O2 -I" +
+      shellQuote(compiler.cacheDirectory()) + " -I" +
+      shellQuote(NETC_RUNTIME_INCLUDE_DIR) + " -isystem " +
+      shellQuote(NETC_HALIDE_INCLUDE_DIR) + " " + shellQuote(mainFile);
   for (const std::string &object : objects)
     command += " " + shellQuote(object);
   command += " " + shellQuote(compiler.runtimeObject()) + " " +

@@ -77,8 +77,7 @@ void lowerCrossEntropyGrad(SoftmaxCrossEntropyGradOp op, LoweredOp &k) {
   SoftmaxParts p = softmaxParts(k, scores, labels, classes, op.getNegate(), n);
   // d(mean loss)/d(scores): (softmax - onehot) / N, negated with the scores.
   Expr scale = float(op.getWeight().convertToDouble()) *
-               (op.getNegate() ? -1.0f : 1.0f) /
-               cast<float>(batchOf(scores));
+               (op.getNegate() ? -1.0f : 1.0f) / cast<float>(batchOf(scores));
   Expr probability = exp(p.scores(f, n) - p.peak(n)) / p.total(n);
   defineOutput(k, "loss_grad", {f, n},
                scale * (probability - select(f == p.label, 1.0f, 0.0f)));
@@ -109,9 +108,9 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   if (stride[0] == 1 && stride[1] == 1) {
     value = padded(ox, oy, o, n);
   } else {
-    value = select(ox % int(stride[1]) == 0 && oy % int(stride[0]) == 0,
-                   padded(ox / int(stride[1]), oy / int(stride[0]), o, n),
-                   0.0f);
+    value =
+        select(ox % int(stride[1]) == 0 && oy % int(stride[0]) == 0,
+               padded(ox / int(stride[1]), oy / int(stride[0]), o, n), 0.0f);
   }
   Func acc("conv_grad_input");
   acc(x, y, c, n) = 0.0f;
@@ -192,8 +191,9 @@ Expr at(ImageParam &buffer, Expr x, Expr y, Expr c, Expr n) {
 void lowerBiasGrad(BiasGradOp op, LoweredOp &k) {
   ImageParam grad = bufferFor(op.getGrad(), "grad");
   k.args = {grad};
-  channelSum(k, "bias_grad", shapeOf(op.getGrad()), grad,
-             [&](Expr x, Expr y, Expr c, Expr n) { return at(grad, x, y, c, n); });
+  channelSum(
+      k, "bias_grad", shapeOf(op.getGrad()), grad,
+      [&](Expr x, Expr y, Expr c, Expr n) { return at(grad, x, y, c, n); });
 }
 
 //===----------------------------------------------------------------------===//
@@ -285,9 +285,8 @@ void lowerDenseGradInput(DenseGradInputOp op, LoweredOp &k) {
   k.args = {grad, weight};
   int outputs = int(shapeOf(op.getWeight())[0]);
   // dx[n, i] = sum_o grad[n, o] w[o, i]
-  gather2d(k, "dense_grad_input", outputs, [&](Var i, Var n, RVar o) {
-    return grad(o, n) * weight(i, o);
-  });
+  gather2d(k, "dense_grad_input", outputs,
+           [&](Var i, Var n, RVar o) { return grad(o, n) * weight(i, o); });
   k.work = outputs * shapeOf(op.getWeight())[1];
 }
 
@@ -296,9 +295,8 @@ void lowerDenseGradWeight(DenseGradWeightOp op, LoweredOp &k) {
   ImageParam input = bufferFor(op.getInput(), "input");
   k.args = {grad, input};
   // dw[o, i] = sum_n grad[n, o] x[n, i]
-  gather2d(k, "dense_grad_weight", batchOf(grad), [&](Var i, Var o, RVar n) {
-    return grad(o, n) * input(i, n);
-  });
+  gather2d(k, "dense_grad_weight", batchOf(grad),
+           [&](Var i, Var o, RVar n) { return grad(o, n) * input(i, n); });
   std::vector<int64_t> w = shapeOf(op.getResult());
   k.work = w[0] * w[1] * 32;
 }
@@ -367,21 +365,21 @@ void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
   ImageParam input = bufferFor(op.getInput(), "input");
   k.args = {grad, input};
   Window w = windowOf(op.getKernel(), op.getStride(), op.getPad());
-  Func padded = zeroPadded(input, in[3], in[2],
-                           -std::numeric_limits<float>::infinity());
+  Func padded =
+      zeroPadded(input, in[3], in[2], -std::numeric_limits<float>::infinity());
   // The first maximum of each window (row by row), as PyTorch picks it.
   Var ox("ox"), oy("oy"), c("c"), n("n");
   RDom rw(0, w.kw, 0, w.kh, "rw");
   Func place("argmax");
-  place(ox, oy, c, n) =
-      argmax(rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
-  poolGradient(k, "maxpool2d_grad", w, out,
-               [&](Expr cx, Expr cy, Expr, Expr, Var cc, Var nn, RVar kx,
-                   RVar ky) {
-                 Tuple best = place(cx, cy, cc, nn);
-                 return select(best[0] == kx && best[1] == ky,
-                               grad(cx, cy, cc, nn), 0.0f);
-               });
+  place(ox, oy, c, n) = argmax(
+      rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
+  poolGradient(
+      k, "maxpool2d_grad", w, out,
+      [&](Expr cx, Expr cy, Expr, Expr, Var cc, Var nn, RVar kx, RVar ky) {
+        Tuple best = place(cx, cy, cc, nn);
+        return select(best[0] == kx && best[1] == ky, grad(cx, cy, cc, nn),
+                      0.0f);
+      });
   k.stages = {place};
 }
 
@@ -397,12 +395,12 @@ void lowerAvgPoolGrad(AvgPool2DGradOp op, LoweredOp &k) {
     // Windows that tile the input: each position is in at most one.
     Var x("x"), y("y"), c("c"), n("n");
     Expr ox = x / w.sw, oy = y / w.sh;
-    defineOutput(k, "avgpool2d_grad", {x, y, c, n},
-                 select(ox < int(out[3]) && oy < int(out[2]),
-                        grad(min(ox, int(out[3]) - 1),
-                             min(oy, int(out[2]) - 1), c, n),
-                        0.0f) /
-                     float(w.kh * w.kw));
+    defineOutput(
+        k, "avgpool2d_grad", {x, y, c, n},
+        select(ox < int(out[3]) && oy < int(out[2]),
+               grad(min(ox, int(out[3]) - 1), min(oy, int(out[2]) - 1), c, n),
+               0.0f) /
+            float(w.kh * w.kw));
     return;
   }
   bool countPad = op.getCountIncludePad();

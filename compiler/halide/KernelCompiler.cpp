@@ -55,9 +55,9 @@ KernelCompiler::KernelCompiler(std::string cacheDir, Target target)
 CompiledKernel KernelCompiler::compile(LoweredOp &op, const std::string &key,
                                        const Schedule &schedule) {
   Target target = target_.with_feature(Target::NoRuntime);
-  std::string hash = stableHash(std::string(kKernelVersion) + "\n" + key +
-                                "\n" + schedule.key() + "\n" +
-                                target.to_string());
+  std::string hash =
+      stableHash(std::string(kKernelVersion) + "\n" + key + "\n" +
+                 schedule.key() + "\n" + target.to_string());
   CompiledKernel kernel;
   kernel.symbol = "netc_" + op.opName + "_" + hash.substr(0, 12);
   std::string base = cacheDir_ + "/" + kernel.symbol;
@@ -68,11 +68,17 @@ CompiledKernel KernelCompiler::compile(LoweredOp &op, const std::string &key,
     return kernel;
   }
   applySchedule(op, schedule);
-  constrainDense(op.output.output_buffer(), op.outputShape);
+  // Outputs after the first (of a Tuple) share its extents; their strides
+  // still need declaring.
+  std::vector<OutputImageParam> buffers = op.output.output_buffers();
+  constrainDense(buffers[0], op.outputShape);
+  for (size_t i = 1; i < buffers.size(); ++i)
+    buffers[i].dim(0).set_stride(1);
   // Write under temporary names, then rename: a concurrent or interrupted
   // build never leaves a half-written kernel in the cache.
   std::string tmp = base + ".tmp" + std::to_string(getpid());
   std::vector<Argument> args(op.args.begin(), op.args.end());
+  args.insert(args.end(), op.scalars.begin(), op.scalars.end());
   std::map<OutputFileType, std::string> outputs = {
       {OutputFileType::object, tmp + ".o"},
       {OutputFileType::c_header, tmp + ".h"}};

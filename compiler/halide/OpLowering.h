@@ -29,14 +29,14 @@ enum class Pattern {
 
 /// One kernel: its argument buffers in operand order and its output.
 struct LoweredOp {
-  std::string opName;                  // "conv2d", "relu", …
+  std::string opName; // "conv2d", "relu", …
   std::vector<Halide::ImageParam> args;
   /// Scalar arguments after the buffers (optimizer hyper-parameters).
   std::vector<Halide::Param<float>> scalars;
   Pattern pattern = Pattern::Default;
   Halide::Func output;
-  std::vector<Halide::Var> vars;       // the output's dimensions, x first
-  std::vector<int64_t> outputShape;    // PyTorch order, batch first (-1)
+  std::vector<Halide::Var> vars;    // the output's dimensions, x first
+  std::vector<int64_t> outputShape; // PyTorch order, batch first (-1)
   /// Reductions and intermediate stages the schedule may place.
   std::vector<Halide::Func> stages;
   /// conv2d, dense, rbf: the accumulation the output reads (its update
@@ -73,6 +73,11 @@ bool isViewOp(mlir::Operation *op);
 /// The algorithm of a training op (NNGradOps.td): losses, batch statistics
 /// and vector-Jacobian products. Returns false for other ops.
 bool lowerGradOp(mlir::Operation *op, LoweredOp &k);
+
+/// The in-place update kernel of an optimizer ("sgd", "adam", "adamw",
+/// "rmsprop") over a flattened parameter: buffers (weight, grad, state…),
+/// then its scalar hyper-parameters; outputs the new weight and state.
+LoweredOp lowerOptimizer(const std::string &kind);
 
 /// Builds the algorithm of `op`. `op` must be a shaped nn layer op.
 LoweredOp lowerOp(mlir::Operation *op);

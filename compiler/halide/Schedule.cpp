@@ -31,8 +31,7 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
                             : channels % 3 == 0 ? 3
                             : channels % 2 == 0 ? 2
                                                 : 1;
-    if (width >= 2 * schedule.vectorWidth &&
-        schedule.channelBlock * 2 <= 16)
+    if (width >= 2 * schedule.vectorWidth && schedule.channelBlock * 2 <= 16)
       schedule.columnVectors = 2;
   }
   if (op.packedWeight) {

@@ -13,7 +13,7 @@
 namespace netc::halide {
 
 struct Schedule {
-  int vectorWidth = 8;   // floats per vector: 16 with AVX-512, 8 with AVX2
+  int vectorWidth = 8; // floats per vector: 16 with AVX-512, 8 with AVX2
   // conv2d with packed weights: a register tile of `tileColumns` output
   // columns by `channelVectors` vectors of output channels.
   int tileColumns = 8;
@@ -23,7 +23,7 @@ struct Schedule {
   // `columnVectors` vectors of columns.
   int channelBlock = 4;
   int columnVectors = 1;
-  bool parallel = true;  // spread channels and batch over threads
+  bool parallel = true; // spread channels and batch over threads
 
   /// A short text that becomes part of the kernel's cache key.
   std::string key() const;

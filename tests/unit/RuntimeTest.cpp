@@ -127,7 +127,9 @@ TEST(Npy, RoundTripAndErrors) {
 TEST(Program, LoadParamsChecksNamesAndShapes) {
   ModelSpec spec;
   spec.name = "m";
-  spec.params = {{"fc.weight", {2, 3}}, {"fc.bias", {2}}};
+  spec.params.resize(2);
+  spec.params[0].name = "fc.weight", spec.params[0].shape = {2, 3};
+  spec.params[1].name = "fc.bias", spec.params[1].shape = {2};
   std::string path = tempPath("params.safetensors");
 
   writeSafeTensors(path, {{"fc.weight", {2, 3}, std::vector<float>(6, 1)},

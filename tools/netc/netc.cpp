@@ -162,7 +162,8 @@ int main(int argc, char **argv) {
   Common buildArgs;
   netc::codegen::BuildOptions buildOptions;
   CLI::App *build = app.add_subcommand(
-      "build", "Compile the model into a standalone inference program");
+      "build", "Compile the model into a standalone inference program, or "
+               "with --train a training program");
   addCommon(*build, buildArgs);
   auto *outputOption = build->add_option("-o,--output", buildOptions.output,
                                          "The program to write");
@@ -189,6 +190,11 @@ int main(int argc, char **argv) {
                     "~/.cache/netc)");
   build->add_option("--keep", buildOptions.workDir,
                     "Keep the generated driver source in this folder");
+  bool trainProgram = false;
+  build->add_flag("--train", trainProgram,
+                  "Build a training program: `OUT train` runs the train "
+                  "section, and infer, eval, bench and info work as in "
+                  "inference programs");
   build->add_flag("-v,--verbose", buildOptions.verbose,
                   "Print each kernel and the compiler command");
 
@@ -209,10 +215,23 @@ int main(int argc, char **argv) {
     auto module = buildModule(context, *loaded.graph, Passes::Inference);
     if (!module)
       return 1;
+    mlir::OwningOpRef<mlir::ModuleOp> trainModule;
+    if (trainProgram) {
+      if (!loaded.graph->train.present) {
+        std::cerr << buildArgs.file
+                  << ": error: --train needs a train { … } section naming "
+                     "the loss\n";
+        return 1;
+      }
+      trainModule = buildModule(context, *loaded.graph, Passes::Training);
+      if (!trainModule)
+        return 1;
+    }
     buildOptions.source = buildArgs.file;
     try {
-      return netc::codegen::buildProgram(*module, *loaded.graph, buildOptions,
-                                         std::cerr)
+      return netc::codegen::buildProgram(
+                 *module, trainModule ? *trainModule : mlir::ModuleOp(),
+                 *loaded.graph, buildOptions, std::cerr)
                  ? 0
                  : 1;
     } catch (const Halide::CompileError &e) {

@@ -1,0 +1,38 @@
+//===- Train.h - The train command of training programs ---------*- C++ -*-===//
+#pragma once
+
+#include "Program.h"
+
+#include <string>
+#include <vector>
+
+namespace netc::rt {
+
+/// `train`'s flags; negative numbers and empty strings keep the model's
+/// train section (or the default).
+struct TrainOptions {
+  std::string data;   // MNIST IDX or CIFAR-10 folder, or "synthetic"
+  std::string save;   // checkpoint written after every epoch
+  std::string resume; // a checkpoint to continue from
+  std::string init;   // pretrained weights, loaded by name
+  std::string log;    // metrics CSV
+  int64_t epochs = -1, batch = -1, seed = -1;
+  double lr = -1;
+  std::vector<std::string> freeze;
+  int64_t maxBatches = -1; // per epoch, for quick runs
+  int threads = 0;
+};
+
+int train(const ModelSpec &spec, const TrainOptions &options);
+
+/// One training step on given tensors, for checking gradients against other
+/// frameworks: writes every result (gradients, batch statistics, losses)
+/// and the updated weights.
+struct StepOptions {
+  std::string weights, input, labels, results, updated;
+  double lr = -1;
+};
+
+int trainStep(const ModelSpec &spec, const StepOptions &options);
+
+} // namespace netc::rt

@@ -1,0 +1,173 @@
+"""Builds netc training programs and checks one training step against
+PyTorch 1.13: the same architecture (tests/reference/models.py) with the
+same weights, input batch and labels; every parameter's gradient, the batch
+statistics and the weights after one optimizer step (the model's train
+section: optimizer, learning rate, momentum, weight decay) must agree.
+
+    python3 tests/reference/check_training.py --netc build/bin/netc [MODEL…]
+
+Passes when, per tensor, max |netc - torch| / max |torch| <= 1e-3.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402
+from check_programs import EXAMPLES, write_safetensors  # noqa: E402
+
+TOLERANCE = 1e-3
+CASES = {"lenet5": None, "resnet20": None, "plain20": None}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        size = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(size))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        out[name] = np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"])
+    return out
+
+
+def optimizer_for(train, params):
+    kind = train["optimizer"]
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=train["lr"], momentum=train["momentum"],
+                               nesterov=train["nesterov"],
+                               weight_decay=train["weight_decay"])
+    if kind in ("adam", "adamw"):
+        cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+        return cls(params, lr=train["lr"], betas=(train["beta1"], train["beta2"]),
+                   eps=train["eps"], weight_decay=train["weight_decay"])
+    return torch.optim.RMSprop(params, lr=train["lr"], alpha=train["alpha"],
+                               eps=train["eps"], momentum=train["momentum"],
+                               weight_decay=train["weight_decay"])
+
+
+def relative(got, ref):
+    return float(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-12))
+
+
+def check(netc, name, workdir, batch, size=None):
+    source = os.path.join(EXAMPLES, name + ".nn")
+    params = ["-p", f"size={size}"] if size else []
+    program = os.path.join(workdir, name)
+    build = subprocess.run([netc, "build", source, "--train", "-o", program] + params,
+                           capture_output=True, text=True)
+    if build.returncode != 0:
+        return [f"netc build --train failed:\n{build.stderr}"]
+    info = json.loads(subprocess.run([program, "info", "--json"], check=True,
+                                     capture_output=True, text=True).stdout)
+    summary = json.loads(subprocess.run([netc, "summary", source, "--json"] + params,
+                                        check=True, capture_output=True,
+                                        text=True).stdout)
+    train = summary["train"]
+
+    torch.manual_seed(3)
+    model, _ = models.MODELS[name]()
+    state = [(k, v) for k, v in model.state_dict().items()
+             if not k.endswith("num_batches_tracked")]
+    expected = info["params"]
+    if len(state) != len(expected):
+        return [f"PyTorch has {len(state)} tensors, the program expects {len(expected)}"]
+    names = {}
+    tensors = []
+    for (torch_name, value), param in zip(state, expected):
+        names[torch_name] = param["name"]
+        tensors.append((param["name"], value.numpy().copy()))
+    weights = os.path.join(workdir, name + ".safetensors")
+    write_safetensors(weights, tensors)
+
+    shape = info["inputs"][0]["shape"]
+    classes = info["outputs"][0]["shape"][0]
+    x = torch.randn(batch, *shape)
+    labels = torch.randint(0, classes, (batch,))
+    np.save(os.path.join(workdir, "x.npy"), x.numpy())
+    np.save(os.path.join(workdir, "labels.npy"), labels.numpy().astype(np.float32))
+    results = os.path.join(workdir, "results.safetensors")
+    updated = os.path.join(workdir, "updated.safetensors")
+    run = subprocess.run([program, "train-step", "--weights", weights,
+                          "--input", os.path.join(workdir, "x.npy"),
+                          "--labels", os.path.join(workdir, "labels.npy"),
+                          "--results", results, "--updated", updated],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        return [f"train-step failed: {run.stderr}"]
+    got = read_safetensors(results)
+    after = read_safetensors(updated)
+
+    # PyTorch: the same step.
+    model.train()
+    outputs = model(x)
+    if not isinstance(outputs, tuple):
+        outputs = (outputs,)
+    by_output = {o["name"]: r for o, r in zip(summary["outputs"], outputs)}
+    loss = 0
+    for term in train["loss"]:
+        scores = by_output[term["output"]]
+        loss = loss + term["weight"] * torch.nn.functional.cross_entropy(
+            -scores if term["negate"] else scores, labels)
+    optimizer = optimizer_for(train, model.parameters())
+    optimizer.zero_grad()
+    loss.backward()
+    problems = []
+    worst = 0.0
+    for torch_name, param in model.named_parameters():
+        key = "grad:" + names[torch_name]
+        if key not in got:
+            problems.append(f"no gradient for {names[torch_name]}")
+            continue
+        error = relative(got[key], param.grad.numpy())
+        worst = max(worst, error)
+        if not error <= TOLERANCE:
+            problems.append(f"{key}: max relative difference {error:.2e}")
+    optimizer.step()
+    for torch_name, value in model.state_dict().items():
+        if torch_name.endswith("num_batches_tracked"):
+            continue
+        error = relative(after[names[torch_name]], value.numpy())
+        worst = max(worst, error)
+        if not error <= TOLERANCE:
+            problems.append(f"updated {names[torch_name]}: max relative difference {error:.2e}")
+    print(f"  {name}: {len(got)} results, loss {loss.item():.6f}, "
+          f"worst relative difference {worst:.2e}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--netc", required=True)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("models", nargs="*", default=list(CASES),
+                        help="MODEL or MODEL:SIZE")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as workdir:
+        for case in args.models:
+            name, _, size = case.partition(":")
+            size = int(size) if size else CASES.get(name)
+            problems = check(args.netc, name, workdir, args.batch, size)
+            if problems:
+                failed += 1
+                print(f"FAIL {name}: " + "; ".join(problems[:8]))
+            else:
+                passed += 1
+                print(f"ok   {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

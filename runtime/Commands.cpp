@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -277,10 +278,13 @@ std::vector<Buffer> randomParams(const ModelSpec &spec, uint32_t seed) {
 }
 
 int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
-          int iterations, int threads, bool json) {
+          int iterations, int threads, bool json, bool training) {
   std::vector<Buffer> params =
       weights.empty() ? randomParams(spec, 0) : loadParams(spec, weights);
   std::vector<Buffer> inputs, outputs, prepared;
+  std::function<void()> trainingStep;
+  if (training)
+    trainingStep = makeTrainingStep(spec, params, batch);
   spec.prepare(params, prepared);
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;
@@ -293,14 +297,20 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     outputs.push_back(makeBuffer(t.shape, batch));
 
   // Warm up (thread pool, caches), then time each run.
+  auto once = [&] {
+    if (training)
+      trainingStep();
+    else
+      spec.forward(params, prepared, inputs, outputs);
+  };
   for (int i = 0; i < 3; ++i)
-    spec.forward(params, prepared, inputs, outputs);
+    once();
   profile().enabled = true;
   std::vector<double> times;
   double deadline = now() + 60.0;
   for (int i = 0; i < iterations; ++i) {
     double start = now();
-    spec.forward(params, prepared, inputs, outputs);
+    once();
     times.push_back(now() - start);
     if (now() > deadline && i >= 2)
       break; // enough for a median on slow models
@@ -315,6 +325,7 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     nlohmann::ordered_json j;
     j["model"] = spec.name;
     j["batch"] = batch;
+    j["mode"] = training ? "train" : "inference";
     j["iterations"] = times.size();
     j["median_ms"] = median * 1e3;
     j["min_ms"] = sorted.front() * 1e3;
@@ -329,8 +340,9 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::cout << spec.name << ": batch " << batch << ", " << threads
-            << " threads, " << times.size() << " runs\n"
+  std::cout << spec.name << ": " << (training ? "training steps, " : "")
+            << "batch " << batch << ", " << threads << " threads, "
+            << times.size() << " runs\n"
             << "  median " << std::fixed << std::setprecision(3) << median * 1e3
             << " ms, min " << sorted.front() * 1e3 << " ms, "
             << std::setprecision(1) << double(batch) / median
@@ -422,6 +434,11 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   benchCmd->add_option("--weights", benchWeights,
                        "Weights (.safetensors); random when not given");
   benchCmd->add_flag("--json", benchJson, "Print one JSON object");
+  bool benchTrain = false;
+  if (spec.trainStep)
+    benchCmd->add_flag("--train", benchTrain,
+                       "Time training steps (forward, backward, update) "
+                       "on random data instead of inference");
 
   CLI::App *trainCmd = nullptr, *stepCmd = nullptr;
   TrainOptions trainOptions;
@@ -524,7 +541,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
       return bench(spec, benchWeights, batch, iterations,
                    threads > 0 ? threads
                                : int(std::thread::hardware_concurrency()),
-                   benchJson);
+                   benchJson, benchTrain);
   } catch (const Error &e) {
     std::cerr << spec.name << ": error: " << e.what() << "\n";
     return 1;

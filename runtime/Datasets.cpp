@@ -26,7 +26,8 @@ std::string readAll(const std::string &path) {
 uint32_t bigEndian(const std::string &bytes, size_t at) {
   return (uint32_t(uint8_t(bytes[at])) << 24) |
          (uint32_t(uint8_t(bytes[at + 1])) << 16) |
-         (uint32_t(uint8_t(bytes[at + 2])) << 8) | uint32_t(uint8_t(bytes[at + 3]));
+         (uint32_t(uint8_t(bytes[at + 2])) << 8) |
+         uint32_t(uint8_t(bytes[at + 3]));
 }
 
 Dataset readMnist(const std::string &images, const std::string &labels) {
@@ -35,7 +36,8 @@ Dataset readMnist(const std::string &images, const std::string &labels) {
     throw Error(images + ": not an IDX image file (magic 0x00000803)");
   if (y.size() < 8 || bigEndian(y, 0) != 0x801)
     throw Error(labels + ": not an IDX label file (magic 0x00000801)");
-  uint64_t count = bigEndian(x, 4), rows = bigEndian(x, 8), cols = bigEndian(x, 12);
+  uint64_t count = bigEndian(x, 4), rows = bigEndian(x, 8),
+           cols = bigEndian(x, 12);
   if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096 ||
       x.size() != 16 + count * rows * cols)
     throw Error(images + ": truncated or malformed (" + std::to_string(count) +

@@ -36,7 +36,8 @@ std::string headerField(const std::string &header, const std::string &key) {
   std::string value = header.substr(pos + 1, end - pos - 1);
   size_t first = value.find_first_not_of(" ");
   size_t last = value.find_last_not_of(" ");
-  return first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  return first == std::string::npos ? ""
+                                    : value.substr(first, last - first + 1);
 }
 
 } // namespace
@@ -100,8 +101,8 @@ void writeNpy(const std::string &path, const NamedTensor &tensor) {
   for (size_t i = 0; i < tensor.shape.size(); ++i)
     shape += (i ? ", " : "") + std::to_string(tensor.shape[i]);
   shape += tensor.shape.size() == 1 ? ",)" : ")";
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " +
-                       shape + ", }";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
   while ((10 + header.size() + 1) % 64 != 0)
     header += ' ';
   header += '\n';

@@ -26,7 +26,6 @@ int64_t elementCount(const std::vector<int64_t> &shape) {
   return n;
 }
 
-
 Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch) {
   std::vector<int> extents;
   for (auto it = shape.rbegin(); it != shape.rend(); ++it)
@@ -81,9 +80,10 @@ double now() {
 void Profile::add(const char *layer, const char *op, double seconds) {
   // Layers run in the same order every time: look near the last position.
   static size_t cursor = 0;
-  if (cursor >= entries.size() || entries[cursor].layer != layer) {
+  auto matches = [&](const Entry &e) { return e.layer == layer && e.op == op; };
+  if (cursor >= entries.size() || !matches(entries[cursor])) {
     cursor = 0;
-    while (cursor < entries.size() && entries[cursor].layer != layer)
+    while (cursor < entries.size() && !matches(entries[cursor]))
       ++cursor;
     if (cursor == entries.size())
       entries.push_back({layer, op, 0, 0});
@@ -134,9 +134,12 @@ std::vector<Buffer> loadParams(const ModelSpec &spec, const std::string &path) {
     throw Error(path + ": missing tensor" + (missing.size() > 1 ? "s " : " ") +
                 list + "; see '" + spec.name + " info' for the expected names");
   }
+  // PyTorch's batch counters and the optimizer state of training
+  // checkpoints are not weights.
   for (const auto &[name, tensor] : byName)
-    if (name.size() < 20 ||
-        name.compare(name.size() - 20, 20, ".num_batches_tracked") != 0)
+    if (name.compare(0, 10, "optimizer.") != 0 &&
+        (name.size() < 20 ||
+         name.compare(name.size() - 20, 20, ".num_batches_tracked") != 0))
       throw Error(path + ": unexpected tensor '" + name +
                   "', which the model does not have");
   return params;

@@ -25,6 +25,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <unistd.h>
 
@@ -632,6 +633,35 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
             << double(imagesDone) / std::max(seconds, 1e-9)
             << " images/s); weights and state in " << save << std::endl;
   return 0;
+}
+
+std::function<void()> makeTrainingStep(const ModelSpec &spec,
+                                       const std::vector<Buffer> &params,
+                                       int64_t batch) {
+  auto s = std::make_shared<State>();
+  for (const Buffer &p : params)
+    s->params.push_back(p.data() ? p.copy() : Buffer());
+  allocateOptimizer(spec, spec.train.optimizer, *s);
+  const std::vector<int64_t> &input = spec.inputs[0].shape;
+  int64_t classes = elementCount(spec.outputs[0].shape);
+  auto data = std::make_shared<Dataset>(
+      syntheticDataset(input, classes, batch, uint64_t(spec.train.seed)));
+  std::vector<int64_t> order(batch);
+  for (int64_t i = 0; i < batch; ++i)
+    order[i] = i;
+  auto b = std::make_shared<Batch>(makeBatch(*data, order, 0, batch, input,
+                                             nullptr, Augmentation(), 0, 0, 0));
+  auto prepared = std::make_shared<std::vector<Buffer>>();
+  std::vector<bool> trained(spec.params.size());
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    trained[i] = spec.params[i].trainable;
+  TrainSettings t = spec.train;
+  // A tiny learning rate keeps random weights from diverging over many
+  // timed steps; the work is the same.
+  t.lr = 1e-6;
+  return [&spec, s, b, prepared, trained, t] {
+    trainOn(spec, t, *s, *prepared, *b, t.lr, trained);
+  };
 }
 
 int trainStep(const ModelSpec &spec, const StepOptions &o) {

@@ -3,6 +3,7 @@
 
 #include "Program.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ struct TrainOptions {
 };
 
 int train(const ModelSpec &spec, const TrainOptions &options);
+
+/// A closure that runs one full training step (forward, backward, optimizer
+/// update) on a fixed random batch, starting from `params`: for `bench`.
+std::function<void()> makeTrainingStep(const ModelSpec &spec,
+                                       const std::vector<Buffer> &params,
+                                       int64_t batch);
 
 /// One training step on given tensors, for checking gradients against other
 /// frameworks: writes every result (gradients, batch statistics, losses)

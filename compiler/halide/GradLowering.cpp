@@ -104,6 +104,9 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   // input column x receives from ox = (x + pad - kx * dilation) / stride.
   Expr ox = x + int(pad[2]) - r.x * int(dilation[1]);
   Expr oy = y + int(pad[0]) - r.y * int(dilation[0]);
+  // Kernel rows that reach no gradient row are skipped (the bound becomes
+  // the loop's); columns read the zero border, as vectors.
+  r.where(oy >= 0 && oy <= int((g[2] - 1) * stride[0]));
   Expr value;
   if (stride[0] == 1 && stride[1] == 1) {
     value = padded(ox, oy, o, n);
@@ -112,9 +115,23 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
         select(ox % int(stride[1]) == 0 && oy % int(stride[0]) == 0,
                padded(ox / int(stride[1]), oy / int(stride[0]), o, n), 0.0f);
   }
+  // With one group and a vector of input channels or more, the kernel is a
+  // convolution whose output channels are the input's: the weight is read
+  // transposed (c innermost), so the packed convolution schedule applies.
+  int channels = inPerGroup * groups;
+  Expr tap = weight(r.x, r.y, c - group * inPerGroup, o);
+  if (groups == 1 && channels >= 16) {
+    Var wc("wc"), wx("wx"), wy("wy"), wo("wo");
+    Func transposed("weight_transposed");
+    transposed(wc, wx, wy, wo) = weight(wx, wy, wc, wo);
+    k.stages.push_back(transposed);
+    k.packedWeight = true;
+    k.outputsPerGroup = channels;
+    tap = transposed(c, r.x, r.y, r.z);
+  }
   Func acc("conv_grad_input");
   acc(x, y, c, n) = 0.0f;
-  acc(x, y, c, n) += value * weight(r.x, r.y, c - group * inPerGroup, o);
+  acc(x, y, c, n) += value * tap;
   defineOutput(k, "conv2d_grad_input", {x, y, c, n}, acc(x, y, c, n));
   k.accumulator = acc;
   k.reduction = r;
@@ -136,15 +153,34 @@ void lowerConvGradWeight(Conv2DGradWeightOp op, LoweredOp &k) {
   Var kx("kx"), ky("ky"), i("i"), o("o");
   RDom r(0, int(g[3]), 0, int(g[2]), 0, batchOf(grad), "r");
   Expr group = groups == 1 ? Expr(0) : o / outPerGroup;
-  Func acc("conv_grad_weight");
-  acc(kx, ky, i, o) = 0.0f;
-  acc(kx, ky, i, o) +=
-      grad(r.x, r.y, o, r.z) *
-      padded(r.x * int(stride[1]) + kx * int(dilation[1]) - int(pad[2]),
-             r.y * int(stride[0]) + ky * int(dilation[0]) - int(pad[0]),
-             group * inPerGroup + i, r.z);
-  defineOutput(k, "conv2d_grad_weight", {kx, ky, i, o}, acc(kx, ky, i, o));
-  setAccumulation(k, acc, r, Pattern::Reduce);
+  auto tapOf = [&](Expr kxe, Expr kye, Expr ie) {
+    return padded(r.x * int(stride[1]) + kxe * int(dilation[1]) - int(pad[2]),
+                  r.y * int(stride[0]) + kye * int(dilation[0]) - int(pad[0]),
+                  group * inPerGroup + ie, r.z);
+  };
+  if (groups == 1 && g[1] >= 8) {
+    // Vectors along the output channels: the gradient transposed so that
+    // they are innermost, then for every position of the batch and image
+    // one vector of it times each kernel column's input value, into a row
+    // of accumulators (Pattern::OuterProduct).
+    int outputs = int(g[1]);
+    Var to("to"), tx("tx"), ty("ty"), tn("tn");
+    Func transposed("grad_transposed");
+    transposed(to, tx, ty, tn) = grad(tx, ty, clamp(to, 0, outputs - 1), tn);
+    Var ko("ko");
+    Func acc("conv_grad_weight");
+    acc(ko, kx, ky, i) = 0.0f;
+    acc(ko, kx, ky, i) += transposed(ko, r.x, r.y, r.z) * tapOf(kx, ky, i);
+    defineOutput(k, "conv2d_grad_weight", {kx, ky, i, o}, acc(o, kx, ky, i));
+    setAccumulation(k, acc, r, Pattern::OuterProduct);
+    k.stages.push_back(transposed);
+  } else {
+    Func acc("conv_grad_weight");
+    acc(kx, ky, i, o) = 0.0f;
+    acc(kx, ky, i, o) += grad(r.x, r.y, o, r.z) * tapOf(kx, ky, i);
+    defineOutput(k, "conv2d_grad_weight", {kx, ky, i, o}, acc(kx, ky, i, o));
+    setAccumulation(k, acc, r, Pattern::Reduce);
+  }
   if (hasPadding)
     k.paddedInput = padded;
   std::vector<int64_t> w = shapeOf(op.getResult());

@@ -268,6 +268,35 @@ void scheduleReduce(LoweredOp &op, const Schedule &schedule) {
   partial.update().reorder(order).vectorize(u);
 }
 
+/// Weight gradients as outer products: for each input channel and kernel
+/// row, a register tile of one vector of output channels by every kernel
+/// column, accumulated over batch and image positions, then written out
+/// transposed.
+void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output, &acc = op.accumulator;
+  Var kx = op.vars[0], ky = op.vars[1], i = op.vars[2], o = op.vars[3];
+  int V = schedule.vectorWidth;
+  Var oo("oo"), oi("oi");
+  out.split(o, oo, oi, V, TailStrategy::GuardWithIf)
+      .reorder(oi, kx, oo, ky, i);
+  if (schedule.parallel)
+    out.parallel(i);
+  std::vector<Var> a = acc.args(); // (o, kx, ky, i)
+  acc.compute_at(out, oo).vectorize(a[0], V, TailStrategy::RoundUp).unroll(a[1]);
+  RDom &r = op.reduction;
+  acc.update()
+      .reorder(a[0], a[1], r.x, r.y, r.z)
+      .vectorize(a[0], V, TailStrategy::RoundUp)
+      .unroll(a[1]);
+  // The transposed gradient: whole for the batch, one task per sample.
+  Func &transposed = op.stages.back();
+  std::vector<Var> t = transposed.args();
+  transposed.compute_root().vectorize(t[0], V, TailStrategy::RoundUp);
+  if (schedule.parallel)
+    transposed.parallel(t[3]);
+  materializePadding(op, schedule);
+}
+
 } // namespace
 
 void applySchedule(LoweredOp &op, const Schedule &schedule) {
@@ -277,6 +306,8 @@ void applySchedule(LoweredOp &op, const Schedule &schedule) {
     return scheduleGather(op, schedule);
   if (op.pattern == Pattern::Reduce)
     return scheduleReduce(op, schedule);
+  if (op.pattern == Pattern::OuterProduct)
+    return scheduleOuterProduct(op, schedule);
   bool conv = op.opName.rfind("conv2d", 0) == 0;
   if (conv && op.packedWeight)
     scheduleConvPacked(op, schedule);

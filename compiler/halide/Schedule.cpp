@@ -12,7 +12,8 @@ std::string Schedule::key() const {
   return "v" + std::to_string(vectorWidth) + "t" + std::to_string(tileColumns) +
          "c" + std::to_string(channelVectors) + "b" +
          std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
-         (parallel ? "p" : "s") + (rowsPerTask ? "r" : "");
+         (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") +
+         (tileRows ? "k" : "");
 }
 
 Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
@@ -51,6 +52,15 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
                                channels * schedule.vectorWidth *
                                schedule.channelVectors * 4;
     schedule.rowsPerTask = blockWeightBytes > 256 * 1024;
+  }
+  if (op.pattern == Pattern::OuterProduct) {
+    // Accumulators: vectors of output channels by kernel taps, at most 24.
+    int64_t outputs = op.outputShape[0];
+    int64_t taps = op.outputShape[2] * op.outputShape[3];
+    int64_t columns = op.outputShape[3];
+    schedule.channelVectors =
+        outputs >= 2 * schedule.vectorWidth && 2 * columns <= 24 ? 2 : 1;
+    schedule.tileRows = taps * schedule.channelVectors <= 24;
   }
   // Small kernels run on one thread: waking the pool costs more.
   schedule.parallel = op.work >= 32 * 1024;
@@ -276,18 +286,33 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   Func &out = op.output, &acc = op.accumulator;
   Var kx = op.vars[0], ky = op.vars[1], i = op.vars[2], o = op.vars[3];
   int V = schedule.vectorWidth;
+  // The tile: `channelVectors` vectors of output channels by every kernel
+  // column, and every kernel row when that still fits the registers.
+  int lanes = V * schedule.channelVectors;
   Var oo("oo"), oi("oi");
-  out.split(o, oo, oi, V, TailStrategy::GuardWithIf)
-      .reorder(oi, kx, oo, ky, i);
+  out.split(o, oo, oi, lanes, TailStrategy::GuardWithIf);
+  if (schedule.tileRows)
+    out.reorder(oi, kx, ky, oo, i);
+  else
+    out.reorder(oi, kx, oo, ky, i);
   if (schedule.parallel)
     out.parallel(i);
   std::vector<Var> a = acc.args(); // (o, kx, ky, i)
-  acc.compute_at(out, oo).vectorize(a[0], V, TailStrategy::RoundUp).unroll(a[1]);
-  RDom &r = op.reduction;
-  acc.update()
-      .reorder(a[0], a[1], r.x, r.y, r.z)
-      .vectorize(a[0], V, TailStrategy::RoundUp)
+  Var ao("ao"), av("av");
+  acc.compute_at(out, oo)
+      .split(a[0], ao, av, V, TailStrategy::RoundUp)
+      .vectorize(av)
+      .unroll(ao)
       .unroll(a[1]);
+  RDom &r = op.reduction;
+  Stage update = acc.update();
+  update.split(a[0], ao, av, V, TailStrategy::RoundUp)
+      .reorder(av, ao, a[1], a[2], r.x, r.y, r.z)
+      .vectorize(av)
+      .unroll(ao)
+      .unroll(a[1]);
+  if (schedule.tileRows)
+    update.unroll(a[2]);
   // The transposed gradient: whole for the batch, one task per sample.
   Func &transposed = op.stages.back();
   std::vector<Var> t = transposed.args();

@@ -24,6 +24,9 @@ struct Schedule {
   int channelBlock = 4;
   int columnVectors = 1;
   bool parallel = true; // spread channels and batch over threads
+  // Weight gradients (Pattern::OuterProduct): the register tile holds
+  // every kernel row, not one (channelVectors vectors of output channels).
+  bool tileRows = false;
 
   /// A short text that becomes part of the kernel's cache key.
   std::string key() const;

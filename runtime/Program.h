@@ -95,6 +95,7 @@ struct ModelSpec {
   std::vector<TrainResultSpec> trainResults;
   std::vector<double> lossWeights;
   std::vector<RunningStat> runningStats;
+  bool trainTakesRng = false; // dropout: the last input is {seed, step}
   void (*trainPrepare)(std::vector<Buffer> &params,
                        std::vector<Buffer> &prepared) = nullptr;
   void (*trainStep)(std::vector<Buffer> &params, std::vector<Buffer> &prepared,

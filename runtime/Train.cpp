@@ -258,6 +258,15 @@ void update(const ModelSpec &spec, const TrainSettings &t, Buffer &weight,
 // The step
 //===----------------------------------------------------------------------===//
 
+/// The dropout masks' key: the run's seed and the step, as floats below
+/// 2^24 (exact).
+Buffer rngInput(int64_t seed, int64_t step) {
+  Buffer rng = makeBuffer({2});
+  rng.data()[0] = float(seed % (int64_t(1) << 24));
+  rng.data()[1] = float(step % (int64_t(1) << 24));
+  return rng;
+}
+
 /// The training step's outputs, allocated for a batch of n.
 std::vector<Buffer> resultBuffers(const ModelSpec &spec, int64_t n) {
   std::vector<Buffer> results;
@@ -289,6 +298,8 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
   std::vector<Buffer> inputs = {batch.images};
   for (size_t k = 0; k < spec.lossWeights.size(); ++k)
     inputs.push_back(batch.labels);
+  if (spec.trainTakesRng)
+    inputs.push_back(rngInput(t.seed, s.step));
   std::vector<Buffer> results = resultBuffers(spec, n);
   spec.trainPrepare(s.params, prepared);
   spec.trainStep(s.params, prepared, inputs, results);
@@ -696,6 +707,8 @@ int trainStep(const ModelSpec &spec, const StepOptions &o) {
   std::vector<Buffer> inputs = {batch.images};
   for (size_t k = 0; k < spec.lossWeights.size(); ++k)
     inputs.push_back(batch.labels);
+  if (spec.trainTakesRng)
+    inputs.push_back(rngInput(t.seed, 0));
   std::vector<Buffer> results = resultBuffers(spec, n), prepared;
   spec.trainPrepare(s.params, prepared);
   spec.trainStep(s.params, prepared, inputs, results);

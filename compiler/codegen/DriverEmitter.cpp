@@ -141,6 +141,9 @@ void emitTraining(std::ostringstream &os, const ProgramPlan &plan) {
     os << "  spec.runningStats.push_back({" << quoted(tp.momentum[i].first)
        << ", " << tp.momentum[i].second << ", " << tp.perSample[i].second
        << "});\n";
+  if (tp.takesRng)
+    os << "  spec.trainTakesRng = true; // dropout masks: in.back() is (seed, "
+          "step)\n";
   os << "  spec.trainPrepare = train_prepare;\n"
      << "  spec.trainStep = train_step;\n"
      << "  spec.optimizerKernel = reinterpret_cast<void *>("

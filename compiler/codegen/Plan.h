@@ -67,6 +67,7 @@ struct TrainPlan {
   std::vector<std::pair<std::string, double>> momentum;
   std::vector<std::pair<std::string, int64_t>> perSample;
   std::string optimizerSymbol, optimizerHeader;
+  bool takesRng = false; // dropout: the step's last input is (seed, step)
   std::string settings; // the train section, as C++ statements on `t`
 };
 

@@ -429,6 +429,9 @@ bool planTraining(mlir::ModuleOp module, const dsl::Graph &graph,
       shape.erase(shape.begin());
     tp.resultShapes.push_back(shape);
   }
+  for (unsigned i = 0; i < train.getNumArguments(); ++i)
+    if (auto name = train.getArgAttrOfType<mlir::StringAttr>(i, "nn.name"))
+      tp.takesRng |= name.getValue() == "rng";
   for (const dsl::TrainConfig::LossTerm &term : graph.train.loss) {
     tp.labelInputs.push_back(term.output);
     tp.lossWeights.push_back(term.weight);

@@ -216,3 +216,18 @@ FailureOr<Shape> ReshapeOp::inferResultShape() {
                          << formatShape(getShape()) << " per sample";
   return batchedLike(*this, getInput(), getShape());
 }
+
+FailureOr<Shape> DropoutTrainOp::inferResultShape() {
+  if (failed(expectParam(*this, getRng(), {2}, "rng")))
+    return failure();
+  double p = getP().convertToDouble();
+  if (!(p >= 0 && p < 1))
+    return emitOpError("p must be in [0, 1)");
+  return sameAs(*this, getInput(), "input");
+}
+
+FailureOr<Shape> LRNGradOp::inferResultShape() {
+  if (failed(operandShape(*this, getGrad(), 4, "grad")))
+    return failure();
+  return sameAs(*this, getInput(), "input", 4);
+}

@@ -49,6 +49,22 @@ def NN_SoftmaxCrossEntropyGradOp : NN_LayerOp<"softmax_cross_entropy_grad"> {
   }];
 }
 
+def NN_DropoutTrainOp : NN_LayerOp<"dropout_train"> {
+  let summary = "Dropout in training: a counter-based mask, scaled by 1/(1-p)";
+  let description = [{
+    Keeps element i when hash(seed, step, salt, i) >= p 2^32, where `rng`
+    holds the run's seed and the step (floats below 2^24) and `salt` tells
+    the dropout layers of a model apart. The mask is a function of these
+    alone, so the backward pass recomputes it: the gradient of
+    `dropout_train(x)` is `dropout_train(grad)` with the same operands.
+  }];
+  let arguments = (ins F32Tensor:$input, F32Tensor:$rng, F64Attr:$p,
+                   I64Attr:$salt);
+  let assemblyFormat = [{
+    $input `,` $rng attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Layers with parameters
 //===----------------------------------------------------------------------===//
@@ -193,6 +209,20 @@ def NN_SigmoidGradOp
     : NN_ActivationGradOp<"sigmoid_grad", "grad * output * (1 - output)">;
 def NN_SoftmaxGradOp : NN_ActivationGradOp<
     "softmax_grad", "output * (grad - sum over channels of grad * output)">;
+
+def NN_LRNGradOp : NN_LayerOp<"lrn_grad"> {
+  let summary = "Gradient of local response normalization";
+  let description = [{
+    With d_c = k + alpha / size * (sum of x^2 over c's window):
+    `dx_c = grad_c d_c^-beta - 2 alpha beta / size * x_c * (sum over the
+    channels j whose window holds c of grad_j x_j d_j^(-beta-1))`.
+  }];
+  let arguments = (ins F32Tensor:$grad, F32Tensor:$input, I64Attr:$size,
+                   F64Attr:$alpha, F64Attr:$beta, F64Attr:$k);
+  let assemblyFormat = [{
+    $grad `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+}
 
 def NN_ChannelSliceOp : NN_LayerOp<"channel_slice"> {
   let summary = "Channels [begin, begin + size) of the input";

@@ -500,6 +500,72 @@ void lowerActivationGrad(mlir::Operation *op, LoweredOp &k) {
   defineOutput(k, op->getName().stripDialect().str().c_str(), vars, value);
 }
 
+/// lowbias32: a 32-bit integer hash with good avalanche.
+Expr mix32(Expr h) {
+  h = h ^ (h >> 16);
+  h = h * Expr(uint32_t(0x7feb352du));
+  h = h ^ (h >> 15);
+  h = h * Expr(uint32_t(0x846ca68bu));
+  return h ^ (h >> 16);
+}
+
+void lowerDropoutTrain(DropoutTrainOp op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op.getInput());
+  ImageParam input = bufferFor(op.getInput(), "input");
+  ImageParam rng = bufferFor(op.getRng(), "rng");
+  k.args = {input, rng};
+  std::vector<Var> vars = varsFor(shape.size());
+  std::vector<Expr> here(vars.begin(), vars.end());
+  // The element's index in the batch, NCHW order.
+  Expr index = vars.back();
+  for (size_t d = 1; d < shape.size(); ++d)
+    index = index * int(shape[d]) + vars[shape.size() - 1 - d];
+  Expr seed = cast<uint32_t>(rng(0)), step = cast<uint32_t>(rng(1));
+  Expr salt = Expr(uint32_t(op.getSaltAttr().getInt()));
+  Expr key = mix32(seed ^ mix32(step ^ mix32(salt)));
+  Expr h = mix32(mix32(cast<uint32_t>(index) ^ key) + key);
+  double p = op.getP().convertToDouble();
+  Expr threshold = Expr(uint32_t(p * 4294967296.0));
+  defineOutput(
+      k, "dropout_train", vars,
+      select(h >= threshold, input(here) * float(1.0 / (1.0 - p)), 0.0f));
+}
+
+void lowerLRNGrad(LRNGradOp op, LoweredOp &k) {
+  std::vector<int64_t> shape = shapeOf(op.getInput());
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam input = bufferFor(op.getInput(), "input");
+  k.args = {grad, input};
+  int size = int(op.getSize()), channels = int(shape[1]);
+  float alpha = float(op.getAlpha().convertToDouble());
+  float beta = float(op.getBeta().convertToDouble());
+  float kk = float(op.getK().convertToDouble());
+  Var x("x"), y("y"), c("c"), n("n");
+  // d_c over the window [c - size/2, c + (size-1)/2], as the forward.
+  RDom w(-(size / 2), size, "w");
+  Expr cw = c + w;
+  Func d("denominator");
+  d(x, y, c, n) =
+      kk +
+      alpha / size *
+          sum(select(cw >= 0 && cw < channels,
+                     pow(input(x, y, clamp(cw, 0, channels - 1), n), 2), 0.0f));
+  Func t("scaled");
+  t(x, y, c, n) =
+      grad(x, y, c, n) * input(x, y, c, n) * pow(d(x, y, c, n), -beta - 1.0f);
+  // Channel c is in the window of j for j in [c - (size-1)/2, c + size/2].
+  RDom u(-((size - 1) / 2), size, "u");
+  Expr cu = c + u;
+  Func back("window_back");
+  back(x, y, c, n) = sum(select(cu >= 0 && cu < channels,
+                                t(x, y, clamp(cu, 0, channels - 1), n), 0.0f));
+  defineOutput(k, "lrn_grad", {x, y, c, n},
+               grad(x, y, c, n) * pow(d(x, y, c, n), -beta) -
+                   2.0f * alpha * beta / size * input(x, y, c, n) *
+                       back(x, y, c, n));
+  k.stages = {d, t};
+}
+
 void lowerChannelSlice(ChannelSliceOp op, LoweredOp &k) {
   std::vector<int64_t> shape = shapeOf(op.getInput());
   ImageParam input = bufferFor(op.getInput(), "input");
@@ -548,6 +614,10 @@ bool lowerGradOp(mlir::Operation *op, LoweredOp &k) {
     lowerGlobalAvgPoolGrad(gpg, k);
   else if (mlir::isa<ReluGradOp, TanhGradOp, SigmoidGradOp, SoftmaxGradOp>(op))
     lowerActivationGrad(op, k);
+  else if (auto drop = mlir::dyn_cast<DropoutTrainOp>(op))
+    lowerDropoutTrain(drop, k);
+  else if (auto lrn = mlir::dyn_cast<LRNGradOp>(op))
+    lowerLRNGrad(lrn, k);
   else if (auto slice = mlir::dyn_cast<ChannelSliceOp>(op))
     lowerChannelSlice(slice, k);
   else

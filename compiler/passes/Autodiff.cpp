@@ -100,9 +100,21 @@ struct AutodiffPass : netc::nn::impl::NNAutodiffBase<AutodiffPass> {
     SmallVector<Value> results;
     SmallVector<Attribute> names;
     SmallVector<std::pair<std::string, Value>> statistics;
+    Value rng; // the seed and step of the dropout masks, when there are any
+    int64_t salt = 0;
     for (Operation &op : forward.getBody().front().without_terminator()) {
-      if (isa<DropoutOp>(op))
-        return op.emitOpError("is not supported in training programs yet");
+      if (auto drop = dyn_cast<DropoutOp>(op)) {
+        if (!rng) {
+          rng = entry->addArgument(RankedTensorType::get({2}, b.getF32Type()),
+                                   drop.getLoc());
+          argTypes.push_back(rng.getType());
+        }
+        Value masked = b.create<DropoutTrainOp>(
+            drop.getLoc(), drop.getType(), map.lookup(drop.getInput()), rng,
+            drop.getPAttr(), b.getI64IntegerAttr(salt++));
+        map.map(drop.getResult(), masked);
+        continue;
+      }
       Operation *copy = b.clone(op, map);
       if (auto bn = dyn_cast<BatchNormOp>(copy)) {
         auto channels = bn.getRunningMean().getType();
@@ -220,6 +232,9 @@ struct AutodiffPass : netc::nn::impl::NNAutodiffBase<AutodiffPass> {
     }
     b.create<func::ReturnOp>(train.getLoc(), results);
     train.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+    if (rng)
+      train.setArgAttr(cast<BlockArgument>(rng).getArgNumber(), "nn.name",
+                       b.getStringAttr("rng"));
     train->setAttr("nn.results", b.getArrayAttr(names));
     return success();
   }

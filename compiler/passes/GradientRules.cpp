@@ -111,6 +111,20 @@ FailureOr<SmallVector<Value>> emitGradients(OpBuilder &b, Operation *op,
           b.getDenseI64ArrayAttr(perSample(pool.getInput())));
     return out;
   }
+  if (auto drop = dyn_cast<DropoutTrainOp>(op)) {
+    // The same mask, recomputed from the same seed, step and salt.
+    if (want[0])
+      out[0] = b.create<DropoutTrainOp>(loc, typeOf(0), grad, drop.getRng(),
+                                        drop.getPAttr(), drop.getSaltAttr());
+    return out;
+  }
+  if (auto lrn = dyn_cast<LRNOp>(op)) {
+    if (want[0])
+      out[0] = b.create<LRNGradOp>(loc, typeOf(0), grad, lrn.getInput(),
+                                   lrn.getSizeAttr(), lrn.getAlphaAttr(),
+                                   lrn.getBetaAttr(), lrn.getKAttr());
+    return out;
+  }
   Value result = op->getResult(0);
   if (isa<ReluOp>(op)) {
     if (want[0])

@@ -70,7 +70,8 @@ struct RemoveDropoutPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<RemoveDropout>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -72,3 +72,28 @@ module attributes {nn.freeze = ["c1"]} {
 // CHECK-NOT: nn.maxpool2d_grad
 // CHECK-NOT: nn.conv2d_grad
 // CHECK: return
+
+// -----
+
+// Dropout in training: a mask from the step's (seed, step) argument and a
+// salt per layer; its gradient recomputes the same mask. LRN has its rule.
+func.func @forward(%x: tensor<?x4x3x3xf32>) -> (tensor<?x4xf32> {nn.name = "logits", nn.loss = "cross_entropy"}) {
+  %w = nn.param "c.weight" : tensor<4x4x1x1xf32>
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<?x4x3x3xf32>, tensor<4x4x1x1xf32>) -> tensor<?x4x3x3xf32>
+  %1 = nn.lrn %0 {size = 3 : i64, alpha = 1.0e-04 : f64, beta = 7.5e-01 : f64, k = 2.0 : f64} : (tensor<?x4x3x3xf32>) -> tensor<?x4x3x3xf32>
+  %2 = nn.dropout %1 {p = 5.0e-01 : f64} : (tensor<?x4x3x3xf32>) -> tensor<?x4x3x3xf32>
+  %3 = nn.global_avgpool %2 : (tensor<?x4x3x3xf32>) -> tensor<?x4x1x1xf32>
+  %4 = nn.flatten %3 : (tensor<?x4x1x1xf32>) -> tensor<?x4xf32>
+  %5 = nn.dropout %4 {p = 2.0e-01 : f64} : (tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %5 : tensor<?x4xf32>
+}
+
+// CHECK-LABEL: func.func @train
+// CHECK-SAME: %[[RNG:[a-z0-9]+]]: tensor<2xf32> {nn.name = "rng"}
+// CHECK: %[[LRN:.*]] = nn.lrn
+// CHECK: nn.dropout_train %[[LRN]], %[[RNG]] {p = 5.000000e-01 : f64, salt = 0 : i64}
+// CHECK: nn.dropout_train %{{.*}}, %[[RNG]] {p = 2.000000e-01 : f64, salt = 1 : i64}
+// CHECK: %[[G:.*]] = nn.softmax_cross_entropy_grad
+// CHECK: nn.dropout_train %[[G]], %[[RNG]] {p = 2.000000e-01 : f64, salt = 1 : i64}
+// CHECK: nn.dropout_train %{{.*}}, %[[RNG]] {p = 5.000000e-01 : f64, salt = 0 : i64}
+// CHECK: nn.lrn_grad

@@ -23,7 +23,48 @@ import models  # noqa: E402
 from check_programs import EXAMPLES, write_safetensors  # noqa: E402
 
 TOLERANCE = 1e-3
-CASES = {"lenet5": None, "resnet20": None, "plain20": None}
+CASES = {"lenet5": None, "resnet20": None, "alexnet_small": None,
+         "googlenet_small": None, "xception_block": None}
+TRAINING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "training")
+U = np.uint64
+M32 = U(0xFFFFFFFF)
+
+
+def mix32(h):
+    """lowbias32, as the dropout kernels hash (numpy uint64 holding uint32)."""
+    h = h ^ (h >> U(16))
+    h = (h * U(0x7feb352d)) & M32
+    h = h ^ (h >> U(15))
+    h = (h * U(0x846ca68b)) & M32
+    return h ^ (h >> U(16))
+
+
+class MaskedDropout(torch.nn.Module):
+    """Dropout with the mask netc's dropout_train computes for (seed, step,
+    salt): element i (NCHW order) is kept when its hash >= p 2^32."""
+
+    def __init__(self, p, salt, seed=0, step=0):
+        super().__init__()
+        self.p, self.salt, self.seed, self.step = p, salt, seed, step
+
+    def forward(self, x):
+        key = mix32(U(self.seed) ^ mix32(U(self.step) ^ mix32(U(self.salt))))
+        index = np.arange(x.numel(), dtype=np.uint64)
+        h = mix32((mix32(index ^ key) + key) & M32)
+        keep = h >= U(int(self.p * 4294967296.0))
+        mask = torch.from_numpy(keep.astype(np.float32)).reshape(x.shape)
+        return x * mask / (1 - self.p)
+
+
+def use_netc_masks(model):
+    """Replaces nn.Dropout modules, in definition order: the order of the
+    model file's dropout layers."""
+    modules = dict(model.named_modules())
+    found = [name for name, m in model.named_modules() if isinstance(m, torch.nn.Dropout)]
+    for salt, path in enumerate(found):
+        parent, _, name = path.rpartition(".")
+        setattr(modules[parent], name, MaskedDropout(modules[path].p, salt))
+    return model
 
 
 def read_safetensors(path):
@@ -61,6 +102,8 @@ def relative(got, ref):
 
 def check(netc, name, workdir, batch, size=None):
     source = os.path.join(EXAMPLES, name + ".nn")
+    if not os.path.exists(source):
+        source = os.path.join(TRAINING, name + ".nn")
     params = ["-p", f"size={size}"] if size else []
     program = os.path.join(workdir, name)
     build = subprocess.run([netc, "build", source, "--train", "-o", program] + params,
@@ -76,6 +119,7 @@ def check(netc, name, workdir, batch, size=None):
 
     torch.manual_seed(3)
     model, _ = models.MODELS[name]()
+    use_netc_masks(model)
     state = [(k, v) for k, v in model.state_dict().items()
              if not k.endswith("num_batches_tracked")]
     expected = info["params"]

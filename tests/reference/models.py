@@ -273,6 +273,49 @@ def mobilenet_v1():
     return nn.Sequential(*layers), (3, 224, 224)
 
 
+
+# Small networks of tests/training/ (training checked against PyTorch).
+
+def alexnet_small():
+    model = nn.Sequential(
+        nn.Conv2d(3, 16, 5, stride=2), nn.ReLU(),
+        nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2), nn.MaxPool2d(3, 2),
+        nn.Conv2d(16, 32, 3, padding=1, groups=2), nn.ReLU(),
+        nn.LocalResponseNorm(3, alpha=1e-3, beta=0.75, k=1), nn.MaxPool2d(3, 2),
+        nn.Conv2d(32, 32, 3, padding=1, groups=2), nn.ReLU(), nn.Flatten(),
+        nn.Linear(288, 64), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(64, 48), nn.ReLU(), nn.Dropout(0.3), nn.Linear(48, 10))
+    return model, (3, 35, 35)
+
+
+class GoogLeNetSmall(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, ceil_mode=True),
+                                  nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2))
+        self.i3a = Inception(16, 8, 8, 12, 4, 6, 6)
+        self.aux = nn.Sequential(nn.AvgPool2d(5, 3), nn.Conv2d(32, 16, 1), nn.ReLU(),
+                                 nn.Flatten(), nn.Linear(64, 32), nn.ReLU(),
+                                 nn.Dropout(0.7), nn.Linear(32, 10))
+        self.drop = nn.Dropout(0.4)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.i3a(self.stem(x))
+        return self.aux(x), self.fc(self.drop(F.adaptive_avg_pool2d(x, 1).flatten(1)))
+
+
+def googlenet_small():
+    return GoogLeNetSmall(), (3, 32, 32)
+
+
+def xception_block():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                          XceptionDown(8, 16, 24), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(24, 10))
+    return model, (3, 15, 15)
+
 MODELS = {
     "lenet5": lenet5,
     "alexnet": alexnet,
@@ -295,6 +338,9 @@ MODELS = {
     "plain56": cifar(9, False),
     "xception": xception,
     "mobilenet_v1": mobilenet_v1,
+    "alexnet_small": alexnet_small,
+    "googlenet_small": googlenet_small,
+    "xception_block": xception_block,
 }
 
 # Examples whose .nn files name their parameters as torchvision does.

@@ -3,6 +3,10 @@
 #include "Datasets.h"
 
 #include "Error.h"
+#include "Image.h"
+
+#include <algorithm>
+#include <filesystem>
 
 #include <fstream>
 #include <sys/stat.h>
@@ -76,9 +80,65 @@ void appendCifar(const std::string &path, Dataset &data) {
   }
 }
 
+namespace fs = std::filesystem;
+
+bool isImageFile(const fs::path &path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == ".png" || ext == ".ppm" || ext == ".pgm" || ext == ".jpg" ||
+         ext == ".jpeg" || ext == ".bmp";
+}
+
+/// DIR/CLASS/*.png…: classes in name order, as torchvision's ImageFolder.
+Dataset readImageFolder(const fs::path &dir, int64_t channels, int64_t height,
+                        int64_t width) {
+  std::vector<fs::path> classes;
+  for (const auto &entry : fs::directory_iterator(dir))
+    if (entry.is_directory())
+      classes.push_back(entry.path());
+  std::sort(classes.begin(), classes.end());
+  Dataset data;
+  data.channels = channels, data.height = height, data.width = width;
+  for (size_t label = 0; label < classes.size(); ++label) {
+    std::vector<fs::path> files;
+    for (const auto &entry : fs::directory_iterator(classes[label]))
+      if (entry.is_regular_file() && isImageFile(entry.path()))
+        files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path &file : files) {
+      NamedTensor image =
+          readImage(file.string(), int(channels), int(height), int(width));
+      data.images.insert(data.images.end(), image.data.begin(),
+                         image.data.end());
+      data.labels.push_back(int32_t(label));
+    }
+  }
+  if (data.labels.empty())
+    throw Error(dir.string() + ": no images in class folders");
+  data.description = "images of " + std::to_string(classes.size()) +
+                     " classes in " + dir.string();
+  return data;
+}
+
 } // namespace
 
-Dataset readDataset(const std::string &dir, const std::string &split) {
+Dataset readDataset(const std::string &dir, const std::string &split,
+                    int64_t channels, int64_t height, int64_t width) {
+  // A folder of class folders: DIR/train/… and DIR/test/… (or DIR/val/…),
+  // or DIR/CLASS/… for training alone.
+  if (channels > 0 && fs::is_directory(dir) &&
+      !exists(dir + "/train-images-idx3-ubyte") &&
+      !exists(dir + "/data_batch_1.bin") && !exists(dir + "/test_batch.bin")) {
+    fs::path root(dir);
+    fs::path part = root / (split == "train" ? "train" : "test");
+    if (split != "train" && !fs::is_directory(part))
+      part = root / "val";
+    if (fs::is_directory(part))
+      return readImageFolder(part, channels, height, width);
+    if (split == "train" && !fs::is_directory(root / "test"))
+      return readImageFolder(root, channels, height, width);
+    throw Error(dir + ": no " + split + " folder of class folders");
+  }
   std::string prefix = split == "train" ? "/train" : "/t10k";
   if (exists(dir + prefix + "-images-idx3-ubyte")) {
     Dataset data = readMnist(dir + prefix + "-images-idx3-ubyte",

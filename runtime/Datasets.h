@@ -24,6 +24,12 @@ struct Dataset {
 /// `t10k-labels-idx1-ubyte`, or with `split` = "train" the `train-…`
 /// files) or CIFAR-10 (`test_batch.bin`, or `data_batch_1..5.bin`). Throws
 /// Error naming the file for anything missing, truncated or malformed.
-Dataset readDataset(const std::string &dir, const std::string &split = "test");
+/// With an image size (channels > 0), also a folder of class folders
+/// (PNG, PPM, PGM, JPEG, BMP; classes in name order): DIR/train/CLASS/…
+/// and DIR/test/CLASS/… (or DIR/val/…), or DIR/CLASS/… for the train split
+/// alone; images are resized to height x width.
+Dataset readDataset(const std::string &dir, const std::string &split = "test",
+                    int64_t channels = 0, int64_t height = 0,
+                    int64_t width = 0);
 
 } // namespace netc::rt

@@ -481,9 +481,11 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
     trainSet = syntheticDataset(input, classes, 2048, t.seed);
     testSet = syntheticDataset(input, classes, 512, t.seed + 1);
   } else {
-    trainSet = readDataset(o.data, "train");
+    int64_t side = t.cropSize ? t.cropSize : 0;
+    int64_t h = side ? side : input[1], w = side ? side : input[2];
+    trainSet = readDataset(o.data, "train", input[0], h, w);
     try {
-      testSet = readDataset(o.data, "test");
+      testSet = readDataset(o.data, "test", input[0], h, w);
     } catch (const Error &e) {
       std::cerr << spec.name << ": note: no validation: " << e.what() << "\n";
       validation = false;

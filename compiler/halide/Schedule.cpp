@@ -58,9 +58,16 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     int64_t outputs = op.outputShape[0];
     int64_t taps = op.outputShape[2] * op.outputShape[3];
     int64_t columns = op.outputShape[3];
+    int64_t inputs = op.outputShape[1];
     schedule.channelVectors =
         outputs >= 2 * schedule.vectorWidth && 2 * columns <= 24 ? 2 : 1;
+    if (taps > 1 && taps * schedule.channelVectors > 24)
+      schedule.channelVectors = 1;
     schedule.tileRows = taps * schedule.channelVectors <= 24;
+    int64_t perInput =
+        (schedule.tileRows ? taps : columns) * schedule.channelVectors;
+    schedule.channelBlock =
+        int(std::max<int64_t>(1, std::min<int64_t>(inputs, 24 / perInput)));
   }
   // Small kernels run on one thread: waking the pool costs more.
   schedule.parallel = op.work >= 32 * 1024;
@@ -242,6 +249,18 @@ void scheduleGather(LoweredOp &op, const Schedule &schedule) {
   }
   acc.compute_at(out, xo).vectorize(v[0], V, TailStrategy::GuardWithIf);
   acc.update().vectorize(v[0], V, TailStrategy::GuardWithIf);
+  // Image-shaped stages (the windows' maxima of a pooling gradient): over
+  // the whole batch, vectorized and threaded like the output.
+  for (Func &stage : op.stages) {
+    std::vector<Var> args = stage.args();
+    if (args.size() != 4)
+      continue;
+    Var cn("cn");
+    stage.fuse(args[2], args[3], cn)
+        .vectorize(args[0], V, TailStrategy::GuardWithIf);
+    if (schedule.parallel)
+      stage.parallel(cn);
+  }
 }
 
 /// A small output (a weight's or a channel's gradient) summed over batch
@@ -288,29 +307,34 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   int V = schedule.vectorWidth;
   // The tile: `channelVectors` vectors of output channels by every kernel
   // column, and every kernel row when that still fits the registers.
-  int lanes = V * schedule.channelVectors;
-  Var oo("oo"), oi("oi");
-  out.split(o, oo, oi, lanes, TailStrategy::GuardWithIf);
+  // and `channelBlock` input channels: each task streams the gradient once
+  // for that many input channels.
+  int lanes = V * schedule.channelVectors, block = schedule.channelBlock;
+  Var oo("oo"), oi("oi"), io("io"), ii("ii");
+  out.split(o, oo, oi, lanes, TailStrategy::GuardWithIf)
+      .split(i, io, ii, block, TailStrategy::ShiftInwards);
   if (schedule.tileRows)
-    out.reorder(oi, kx, ky, oo, i);
+    out.reorder(oi, kx, ky, ii, oo, io);
   else
-    out.reorder(oi, kx, oo, ky, i);
+    out.reorder(oi, kx, ii, oo, ky, io);
   if (schedule.parallel)
-    out.parallel(i);
+    out.parallel(io);
   std::vector<Var> a = acc.args(); // (o, kx, ky, i)
   Var ao("ao"), av("av");
   acc.compute_at(out, oo)
       .split(a[0], ao, av, V, TailStrategy::RoundUp)
       .vectorize(av)
       .unroll(ao)
-      .unroll(a[1]);
+      .unroll(a[1])
+      .unroll(a[3]);
   RDom &r = op.reduction;
   Stage update = acc.update();
   update.split(a[0], ao, av, V, TailStrategy::RoundUp)
-      .reorder(av, ao, a[1], a[2], r.x, r.y, r.z)
+      .reorder(av, ao, a[1], a[2], a[3], r.x, r.y, r.z)
       .vectorize(av)
       .unroll(ao)
-      .unroll(a[1]);
+      .unroll(a[1])
+      .unroll(a[3]);
   if (schedule.tileRows)
     update.unroll(a[2]);
   // The transposed gradient: whole for the batch, one task per sample.

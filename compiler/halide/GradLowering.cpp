@@ -403,20 +403,23 @@ void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
   Window w = windowOf(op.getKernel(), op.getStride(), op.getPad());
   Func padded =
       zeroPadded(input, in[3], in[2], -std::numeric_limits<float>::infinity());
-  // The first maximum of each window (row by row), as PyTorch picks it.
-  Var ox("ox"), oy("oy"), c("c"), n("n");
+  // The first maximum of each window (row by row), as PyTorch picks it;
+  // each window adds its gradient there.
+  Var ox("ox"), oy("oy"), c("c"), n("n"), x("x"), y("y");
   RDom rw(0, w.kw, 0, w.kh, "rw");
   Func place("argmax");
-  place(ox, oy, c, n) = argmax(
-      rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
-  poolGradient(
-      k, "maxpool2d_grad", w, out,
-      [&](Expr cx, Expr cy, Expr, Expr, Var cc, Var nn, RVar kx, RVar ky) {
-        Tuple best = place(cx, cy, cc, nn);
-        return select(best[0] == kx && best[1] == ky, grad(cx, cy, cc, nn),
-                      0.0f);
-      });
-  k.stages = {place};
+  place(ox, oy, c, n) =
+      argmax(rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
+  RDom r(0, int(out[3]), 0, int(out[2]), "r");
+  Tuple best = place(r.x, r.y, c, n);
+  Expr ix = clamp(r.x * w.sw - w.pl + best[0], 0, int(in[3]) - 1);
+  Expr iy = clamp(r.y * w.sh - w.pt + best[1], 0, int(in[2]) - 1);
+  Func dx("maxpool2d_grad");
+  dx(x, y, c, n) = 0.0f;
+  dx(ix, iy, c, n) += grad(r.x, r.y, c, n);
+  k.output = dx;
+  k.vars = {x, y, c, n};
+  k.pattern = Pattern::Scatter;
 }
 
 void lowerAvgPoolGrad(AvgPool2DGradOp op, LoweredOp &k) {

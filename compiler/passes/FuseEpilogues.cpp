@@ -29,11 +29,19 @@ bool isEpilogue(Operation *op, Value from) {
 
 struct FuseEpiloguesPass
     : netc::nn::impl::NNFuseEpiloguesBase<FuseEpiloguesPass> {
+  using NNFuseEpiloguesBase::NNFuseEpiloguesBase;
+
+  bool isRoot(Operation *op) {
+    if (isa<Conv2DOp, DenseOp>(op))
+      return true;
+    return elementwiseRoots && isa<BatchNormOp, AddOp>(op);
+  }
+
   void runOnOperation() override {
     OpBuilder builder(&getContext());
     int64_t next = 0;
     getOperation().walk([&](Operation *root) {
-      if (!isa<Conv2DOp, DenseOp>(root) || root->hasAttr("nn.group"))
+      if (!isRoot(root) || root->hasAttr("nn.group"))
         return;
       SmallVector<Operation *> chain = {root};
       Value current = root->getResult(0);

@@ -38,8 +38,14 @@ def NNFuseEpilogues : Pass<"nn-fuse-epilogues", "::mlir::func::FuncOp"> {
     `nn.relu`, `nn.tanh`, `nn.sigmoid`, `nn.batchnorm` and `nn.add` (a
     residual sum) and marks the chain with a common `nn.group` attribute.
     Code generation makes one kernel of each group: the intermediate tensors
-    never reach memory.
+    never reach memory. With `elementwise-roots` (training, where a layer's
+    result feeds the batch statistics and the backward pass too), chains
+    may also start at `nn.batchnorm` and `nn.add`.
   }];
+  let options = [
+    Option<"elementwiseRoots", "elementwise-roots", "bool", "false",
+           "Also start groups at batchnorm and add">,
+  ];
 }
 
 def NNAutodiff : Pass<"nn-autodiff", "::mlir::ModuleOp"> {

@@ -25,6 +25,9 @@ void buildTrainingPipeline(mlir::OpPassManager &pm) {
   mlir::OpPassManager &func = pm.nest<mlir::func::FuncOp>();
   func.addPass(mlir::createCSEPass());
   func.addPass(mlir::createCanonicalizerPass());
+  NNFuseEpiloguesOptions fuse;
+  fuse.elementwiseRoots = true;
+  func.addPass(createNNFuseEpilogues(fuse));
 }
 
 void registerPipelines() {

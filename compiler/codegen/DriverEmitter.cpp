@@ -31,8 +31,6 @@ std::string fullShape(const std::vector<int64_t> &shape) {
   return "[" + shapeList(shape) + "]";
 }
 
-namespace {
-
 std::string quoted(const std::string &text) {
   std::string out = "\"";
   for (char c : text) {
@@ -42,6 +40,8 @@ std::string quoted(const std::string &text) {
   }
   return out + "\"";
 }
+
+namespace {
 
 void emitTensors(std::ostringstream &os, const char *field,
                  const std::vector<PlanTensor> &tensors, bool params = false) {

@@ -91,6 +91,9 @@ void planMemory(FunctionPlan &function);
 std::string batchedShape(const std::vector<int64_t> &shape);
 std::string fullShape(const std::vector<int64_t> &shape);
 
+/// A C++ string literal of `text`.
+std::string quoted(const std::string &text);
+
 /// The C++ source of the program's main file.
 std::string emitDriver(const ProgramPlan &plan);
 

@@ -356,21 +356,11 @@ PlanTensor initialized(const dsl::Node &node, size_t index) {
   return t;
 }
 
-std::string cppString(const std::string &text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 /// The train section as statements on `t` (a rt::TrainSettings).
 std::string trainSettings(const dsl::TrainConfig &c) {
   std::ostringstream os;
   os << std::setprecision(17);
-  os << "  t.optimizer = " << cppString(c.optimizer) << ";\n"
+  os << "  t.optimizer = " << quoted(c.optimizer) << ";\n"
      << "  t.lr = " << c.lr << ";\n"
      << "  t.momentum = " << c.momentum << ";\n"
      << "  t.weightDecay = " << c.weightDecay << ";\n"
@@ -379,7 +369,7 @@ std::string trainSettings(const dsl::TrainConfig &c) {
      << "  t.beta2 = " << c.beta2 << ";\n"
      << "  t.rmsAlpha = " << c.rmsAlpha << ";\n"
      << "  t.eps = " << c.eps << ";\n"
-     << "  t.schedule = " << cppString(c.schedule) << ";\n";
+     << "  t.schedule = " << quoted(c.schedule) << ";\n";
   os << "  t.milestones = {";
   for (size_t i = 0; i < c.milestones.size(); ++i)
     os << (i ? ", " : "") << c.milestones[i];
@@ -401,7 +391,7 @@ std::string trainSettings(const dsl::TrainConfig &c) {
   }
   os << "  t.freeze = {";
   for (size_t i = 0; i < c.freeze.size(); ++i)
-    os << (i ? ", " : "") << cppString(c.freeze[i]);
+    os << (i ? ", " : "") << quoted(c.freeze[i]);
   os << "};\n";
   return os.str();
 }

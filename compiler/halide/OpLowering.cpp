@@ -494,9 +494,18 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
         value = sigmoidOf(value);
       } else if (auto bn = mlir::dyn_cast<BatchNormOp>(tail)) {
         value = batchNormOf(bn, value, c, k);
+      } else if (mlir::isa<ReluGradOp, TanhGradOp, SigmoidGradOp>(tail)) {
+        ImageParam forward = bufferFor(tail->getOperand(1),
+                                       "forward" + std::to_string(k.args.size()));
+        k.args.push_back(forward);
+        Expr y = forward(at);
+        value = mlir::isa<ReluGradOp>(tail)   ? select(y > 0.0f, value, 0.0f)
+                : mlir::isa<TanhGradOp>(tail) ? value * (1.0f - y * y)
+                                              : value * y * (1.0f - y);
       } else if (auto add = mlir::dyn_cast<AddOp>(tail)) {
         mlir::Value other = add.getLhs() == chain ? add.getRhs() : add.getLhs();
-        ImageParam residual = bufferFor(other, "residual");
+        ImageParam residual =
+            bufferFor(other, "residual" + std::to_string(k.args.size()));
         k.args.push_back(residual);
         value = value + residual(at);
       } else {

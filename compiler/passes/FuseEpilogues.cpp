@@ -20,6 +20,9 @@ namespace {
 bool isEpilogue(Operation *op, Value from) {
   if (isa<ReluOp, TanhOp, SigmoidOp>(op))
     return true;
+  // An activation's gradient applied to a gradient as it is produced.
+  if (isa<ReluGradOp, TanhGradOp, SigmoidGradOp>(op))
+    return op->getOperand(0) == from && op->getOperand(1) != from;
   if (auto bn = dyn_cast<BatchNormOp>(op))
     return bn.getInput() == from;
   if (auto add = dyn_cast<AddOp>(op))
@@ -32,7 +35,7 @@ struct FuseEpiloguesPass
   using NNFuseEpiloguesBase::NNFuseEpiloguesBase;
 
   bool isRoot(Operation *op) {
-    if (isa<Conv2DOp, DenseOp>(op))
+    if (isa<Conv2DOp, DenseOp, Conv2DGradInputOp>(op))
       return true;
     return elementwiseRoots && isa<BatchNormOp, AddOp>(op);
   }

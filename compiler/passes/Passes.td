@@ -34,9 +34,11 @@ def NNFoldBatchNorm : Pass<"nn-fold-batchnorm", "::mlir::func::FuncOp"> {
 def NNFuseEpilogues : Pass<"nn-fuse-epilogues", "::mlir::func::FuncOp"> {
   let summary = "Group each convolution or dense layer with the elementwise ops after it";
   let description = [{
-    Starting at each `nn.conv2d` or `nn.dense`, follows single uses through
-    `nn.relu`, `nn.tanh`, `nn.sigmoid`, `nn.batchnorm` and `nn.add` (a
-    residual sum) and marks the chain with a common `nn.group` attribute.
+    Starting at each `nn.conv2d`, `nn.dense` or `nn.conv2d_grad_input`,
+    follows single uses through `nn.relu`, `nn.tanh`, `nn.sigmoid`,
+    `nn.batchnorm`, `nn.add` (a residual sum) and the activations'
+    gradients (`nn.relu_grad`, …, applied to the chain's gradient) and marks
+    the chain with a common `nn.group` attribute.
     Code generation makes one kernel of each group: the intermediate tensors
     never reach memory. With `elementwise-roots` (training, where a layer's
     result feeds the batch statistics and the backward pass too), chains

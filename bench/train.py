@@ -14,7 +14,6 @@ speed ratio (above 1: netc is faster) and peak resident memory.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = ["lenet5:128", "resnet20:128", "resnet18:16", "mobilenet_v1:16"]
 
 TORCH_STEP = r"""
-import json, statistics, sys, time, resource
+import json, statistics, sys, time
 import torch
 sys.path.insert(0, {refs!r})
 import models
@@ -56,20 +55,21 @@ for _ in range({iters}):
     times.append(time.perf_counter() - start)
     if time.time() > deadline and len(times) >= 3:
         break
-print(json.dumps({{"median_ms": statistics.median(times) * 1e3,
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"median_ms": statistics.median(times) * 1e3}}))
 """
 
 
 def peak_rss_of(command):
-    """Runs `command`; returns its stdout and its peak resident MiB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    run = subprocess.run(command, capture_output=True, text=True)
-    if run.returncode != 0:
-        sys.exit(f"{' '.join(command[:3])} failed:\n{run.stderr[-2000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest so far: exact when it grew.
-    return run.stdout, after / 1024 if after > before else None
+    """Runs `command`; returns its stdout and its own peak resident MiB."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            sys.exit(f"{' '.join(command[:3])} failed:\n{err.read()[-2000:]}")
+        return out.read(), usage.ru_maxrss / 1024
 
 
 def main():
@@ -105,17 +105,17 @@ def main():
                                        threads=threads, name=name, train=train,
                                        batch=batch, shape=shape, classes=classes,
                                        negate=negate, iters=args.iters)
-            out, _ = peak_rss_of(["/usr/bin/python3", "-c", script])
+            out, torch_rss = peak_rss_of(["/usr/bin/python3", "-c", script])
             torch_result = json.loads(out)
             rows.append((name, batch, threads, netc_ms, torch_result["median_ms"],
-                         netc_rss, torch_result["rss_mib"]))
+                         netc_rss, torch_rss))
             print(f"{name} b{batch} t{threads}: netc {netc_ms:.2f} ms, "
                   f"torch {torch_result['median_ms']:.2f} ms", file=sys.stderr)
     print("| case | threads | netc ms | netc img/s | torch ms | torch img/s | "
           "netc vs torch | netc MiB | torch MiB |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, batch, threads, n_ms, t_ms, n_rss, t_rss in rows:
-        rss = f"{n_rss:.0f}" if n_rss else "?"
+        rss = f"{n_rss:.0f}"
         print(f"| {name} b{batch} | {threads} | {n_ms:.2f} | {batch / n_ms * 1e3:.0f} | "
               f"{t_ms:.2f} | {batch / t_ms * 1e3:.0f} | {t_ms / n_ms:.2f}x | "
               f"{rss} | {t_rss:.0f} |")

@@ -118,7 +118,7 @@ def check(netc, name, workdir, batch, size=None):
     train = summary["train"]
 
     torch.manual_seed(3)
-    model, _ = models.MODELS[name]()
+    model, _ = {**models.MODELS, **models.TRAINING_MODELS}[name]()
     use_netc_masks(model)
     state = [(k, v) for k, v in model.state_dict().items()
              if not k.endswith("num_batches_tracked")]

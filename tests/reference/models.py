@@ -338,6 +338,10 @@ MODELS = {
     "plain56": cifar(9, False),
     "xception": xception,
     "mobilenet_v1": mobilenet_v1,
+}
+
+# The networks of tests/training/, for checking training only.
+TRAINING_MODELS = {
     "alexnet_small": alexnet_small,
     "googlenet_small": googlenet_small,
     "xception_block": xception_block,

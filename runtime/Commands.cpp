@@ -48,6 +48,16 @@ void printInfo(const ModelSpec &spec, bool json) {
     j["outputs"] = list(spec.outputs);
     j["dropped_outputs"] = spec.droppedOutputs;
     j["params"] = list(spec.params);
+    if (spec.trainStep) {
+      const TrainSettings &t = spec.train;
+      j["train"] = {{"optimizer", t.optimizer},
+                    {"lr", t.lr},
+                    {"schedule", t.schedule},
+                    {"batch", t.batch},
+                    {"epochs", t.epochs},
+                    {"seed", t.seed},
+                    {"loss_terms", spec.lossWeights.size()}};
+    }
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -65,6 +75,13 @@ void printInfo(const ModelSpec &spec, bool json) {
   for (const std::string &name : spec.droppedOutputs)
     std::cout << "Dropped: " << name
               << " (a training-only head; its weights are optional)\n";
+  if (spec.trainStep) {
+    const TrainSettings &t = spec.train;
+    std::cout << "Train:   " << t.optimizer << " lr " << t.lr << ", "
+              << t.schedule << " schedule, batch " << t.batch << ", "
+              << t.epochs << " epochs, seed " << t.seed << " ('" << spec.name
+              << " train --help' for the flags)\n";
+  }
   std::cout << "Weights: " << spec.params.size() << " tensors, " << total
             << " values, safetensors F32 with these names:\n";
   for (const TensorSpec &p : spec.params)

@@ -542,14 +542,21 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
              "lr,seconds\n";
   }
 
+  if (s.epoch >= t.epochs) {
+    std::cout << spec.name << ": nothing to do: " << o.resume << " has "
+              << s.epoch << " of " << t.epochs
+              << " epochs (ask for more with --epochs)" << std::endl;
+    return 0;
+  }
   bool terminal = isatty(2);
   int64_t perEpoch = (trainSet.size() + t.batch - 1) / t.batch;
   if (o.maxBatches > 0)
     perEpoch = std::min(perEpoch, o.maxBatches);
   std::cerr << spec.name << ": training on " << trainSet.description << ", "
             << perEpoch << " batches of " << t.batch << " per epoch, "
-            << t.epochs << " epochs, " << t.optimizer << " lr " << t.lr << ", "
-            << trainedCount << " trained parameters\n";
+            << t.epochs << (t.epochs == 1 ? " epoch, " : " epochs, ")
+            << t.optimizer << " lr " << t.lr << ", " << trainedCount
+            << " trained parameters\n";
   double start = now();
   int64_t imagesDone = 0;
   std::vector<Buffer> prepared;

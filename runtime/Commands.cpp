@@ -505,6 +505,11 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     trainCmd->add_option("--log", trainOptions.log,
                          "Append per-epoch metrics to this CSV file");
     trainCmd
+        ->add_option("--save-every", trainOptions.saveMinutes,
+                     "Minutes between checkpoints within an epoch (one is "
+                     "also written after every epoch, and on Ctrl-C)")
+        ->check(CLI::PositiveNumber);
+    trainCmd
         ->add_option("--max-batches", trainOptions.maxBatches,
                      "Stop each epoch after this many batches")
         ->check(CLI::PositiveNumber);

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -86,7 +87,8 @@ struct State {
   std::vector<Buffer> params;
   std::vector<std::vector<Buffer>> optimizer; // per parameter (trained ones)
   int64_t epoch = 0;                          // epochs completed
-  int64_t step = 0;                           // optimizer steps taken
+  int64_t batch = 0; // batches of the next epoch already trained
+  int64_t step = 0;  // optimizer steps taken
   double plateauLr = -1, best = 1e300;
   int64_t badEpochs = 0;
 };
@@ -132,6 +134,8 @@ void saveCheckpoint(const ModelSpec &spec, const TrainSettings &t,
                     {"netc.optimizer", t.optimizer},
                     {"netc.seed", std::to_string(t.seed)},
                     {"netc.epoch", std::to_string(s.epoch)},
+                    {"netc.batch", std::to_string(s.batch)},
+                    {"netc.batch_size", std::to_string(t.batch)},
                     {"netc.step", std::to_string(s.step)},
                     {"netc.plateau_lr", lr.str()},
                     {"netc.best", best.str()},
@@ -175,6 +179,11 @@ void loadCheckpoint(const ModelSpec &spec, TrainSettings &t, State &s,
   }
   t.seed = std::stoll(meta["netc.seed"]);
   s.epoch = std::stoll(meta["netc.epoch"]);
+  s.batch = meta.count("netc.batch") ? std::stoll(meta["netc.batch"]) : 0;
+  if (s.batch > 0 && std::stoll(meta["netc.batch_size"]) != t.batch)
+    throw Error(path + ": stopped within an epoch with batches of " +
+                meta["netc.batch_size"] + "; resume it with --batch " +
+                meta["netc.batch_size"]);
   s.step = std::stoll(meta["netc.step"]);
   s.plateauLr = std::stod(meta["netc.plateau_lr"]);
   s.best = std::stod(meta["netc.best"]);
@@ -445,6 +454,11 @@ double learningRate(const TrainSettings &t, const State &s, int64_t epoch,
   return lr;
 }
 
+/// Set by SIGINT and SIGTERM: the loop saves its position and stops.
+volatile std::sig_atomic_t stopRequested = 0;
+
+void requestStop(int) { stopRequested = 1; }
+
 std::string clock(double seconds) {
   int64_t total = int64_t(seconds + 0.5);
   std::ostringstream os;
@@ -518,8 +532,13 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
     loadPretrained(spec, s, o.init);
   if (!o.resume.empty()) {
     loadCheckpoint(spec, t, s, o.resume);
-    std::cerr << spec.name << ": resuming " << o.resume << " after epoch "
-              << s.epoch << " (step " << s.step << ")\n";
+    if (s.batch > 0)
+      std::cerr << spec.name << ": resuming " << o.resume << " in epoch "
+                << s.epoch + 1 << " after batch " << s.batch << " (step "
+                << s.step << ")\n";
+    else
+      std::cerr << spec.name << ": resuming " << o.resume << " after epoch "
+                << s.epoch << " (step " << s.step << ")\n";
   }
   std::vector<bool> trained(spec.params.size());
   int64_t trainedCount = 0;
@@ -557,9 +576,17 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
             << t.epochs << (t.epochs == 1 ? " epoch, " : " epochs, ")
             << t.optimizer << " lr " << t.lr << ", " << trainedCount
             << " trained parameters\n";
-  double start = now();
+  double start = now(), lastSaved = now();
   int64_t imagesDone = 0;
   std::vector<Buffer> prepared;
+  // Ctrl-C or a termination request: save the position, stop, resume later.
+  stopRequested = 0;
+  std::signal(SIGINT, requestStop);
+  std::signal(SIGTERM, requestStop);
+  // For tests: stop as if interrupted after this many steps.
+  int64_t stopAfter = -1;
+  if (const char *steps = std::getenv("NETC_STOP_AFTER_STEPS"))
+    stopAfter = std::atoll(steps);
   for (; s.epoch < t.epochs; ++s.epoch) {
     int64_t epoch = s.epoch;
     std::vector<int64_t> order = shuffled(trainSet.size(), t.seed, epoch);
@@ -569,10 +596,10 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
       return makeBatch(trainSet, order, first, n, input, &augment, normalize,
                        uint64_t(t.seed), epoch, b);
     };
-    std::future<Batch> next = std::async(std::launch::async, load, 0);
+    std::future<Batch> next = std::async(std::launch::async, load, s.batch);
     double epochStart = now(), lossSum = 0, lr = 0, lastShown = 0;
     int64_t correct = 0, seen = 0;
-    for (int64_t b = 0; b < perEpoch; ++b) {
+    for (int64_t b = s.batch; b < perEpoch; ++b) {
       Batch batch = next.get();
       if (b + 1 < perEpoch)
         next = std::async(std::launch::async, load, b + 1);
@@ -589,10 +616,30 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
                          ? ", the last good checkpoint is " + save
                          : ""));
       }
+      s.batch = b + 1;
       lossSum += r.loss * double(n);
       correct += r.correct;
       seen += n;
       imagesDone += n;
+      if (stopAfter >= 0 && s.step >= stopAfter)
+        stopRequested = 1;
+      bool last = b + 1 == perEpoch;
+      if (!last &&
+          (stopRequested || now() - lastSaved > 60.0 * o.saveMinutes)) {
+        // Within the epoch: the checkpoint holds the position, so that a
+        // crash or a stop loses at most a few minutes.
+        next.wait();
+        saveCheckpoint(spec, t, s, save);
+        lastSaved = now();
+        if (stopRequested) {
+          if (terminal)
+            std::cerr << "\n";
+          std::cerr << spec.name << ": stopped in epoch " << epoch + 1
+                    << " after batch " << b + 1 << "; saved " << save
+                    << "; continue with --resume " << save << "\n";
+          return 130;
+        }
+      }
       double elapsed = now() - epochStart;
       if (terminal && (now() - lastShown > 0.2 || b + 1 == perEpoch)) {
         lastShown = now();
@@ -627,7 +674,9 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
       }
     }
     s.epoch += 1;
+    s.batch = 0;
     saveCheckpoint(spec, t, s, save);
+    lastSaved = now();
     s.epoch -= 1;
     double seconds = now() - start;
     std::cout << "epoch " << epoch + 1 << "/" << t.epochs << ": loss "

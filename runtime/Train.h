@@ -21,6 +21,7 @@ struct TrainOptions {
   double lr = -1;
   std::vector<std::string> freeze;
   int64_t maxBatches = -1; // per epoch, for quick runs
+  double saveMinutes = 10; // checkpoints within an epoch this often
   int threads = 0;
 };
 

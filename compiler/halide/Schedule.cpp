@@ -312,15 +312,19 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   Var oo("oo"), oi("oi"), io("io"), ii("ii");
   out.split(o, oo, oi, lanes, TailStrategy::GuardWithIf)
       .split(i, io, ii, block, TailStrategy::ShiftInwards);
+  // One thread task per tile: blocks of output channels, (kernel rows,)
+  // and input channels, so that layers with few input channels (a
+  // network's first) still spread over the threads.
+  Var task("task");
   if (schedule.tileRows)
-    out.reorder(oi, kx, ky, ii, oo, io);
+    out.reorder(oi, kx, ky, ii, oo, io).fuse(oo, io, task);
   else
-    out.reorder(oi, kx, ii, oo, ky, io);
+    out.reorder(oi, kx, ii, oo, ky, io).fuse(oo, ky, task).fuse(task, io, task);
   if (schedule.parallel)
-    out.parallel(io);
+    out.parallel(task);
   std::vector<Var> a = acc.args(); // (o, kx, ky, i)
   Var ao("ao"), av("av");
-  acc.compute_at(out, oo)
+  acc.compute_at(out, task)
       .split(a[0], ao, av, V, TailStrategy::RoundUp)
       .vectorize(av)
       .unroll(ao)

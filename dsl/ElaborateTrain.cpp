@@ -50,8 +50,8 @@ Elaborator::bindSettings(const CallExpr &call,
       }
     }
     if (values.count(spec->name))
-      fail(*arg.value, "argument '" + std::string(spec->name) +
-                           "' given twice");
+      fail(*arg.value,
+           "argument '" + std::string(spec->name) + "' given twice");
     values[spec->name] = convertAttr(*spec, eval(*arg.value), *arg.value,
                                      "'" + call.callee + "'");
   }
@@ -108,14 +108,19 @@ void Elaborator::evalLoss(const Expr &expr, double weight,
   if (arg->kind != Expr::Kind::Name)
     fail(*arg, "expected the name of a model output");
   const std::string &name = static_cast<const NameExpr *>(arg)->name;
-  auto output = std::find_if(graph_.outputs.begin(), graph_.outputs.end(),
-                             [&](const GraphOutput &o) { return o.name == name; });
+  auto output =
+      std::find_if(graph_.outputs.begin(), graph_.outputs.end(),
+                   [&](const GraphOutput &o) { return o.name == name; });
   if (output == graph_.outputs.end()) {
     std::vector<std::string> names;
     for (const GraphOutput &o : graph_.outputs)
       names.push_back(o.name);
     fail(*arg, "'" + name + "' is not a model output" + suggest(name, names));
   }
+  for (const TrainConfig::LossTerm &term : config.loss)
+    if (term.output == name)
+      fail(*arg, "output '" + name +
+                     "' already has a loss term; each output takes one");
   config.loss.push_back({call.callee, name, weight, negate});
 }
 
@@ -172,16 +177,17 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
       if (key == "loss") {
         evalLoss(value, 1.0, config);
       } else if (key == "optimizer") {
-        const CallExpr &call = asCall("an optimizer: sgd(…), adam(…), adamw(…) or rmsprop(…)");
+        const CallExpr &call =
+            asCall("an optimizer: sgd(…), adam(…), adamw(…) or rmsprop(…)");
         config.optimizer = call.callee;
         if (call.callee == "sgd") {
-          auto args = bindSettings(
-              call,
-              {{"lr", AttrType::Float, true, {}, ""},
-               {"momentum", AttrType::Float, false, f(0), ""},
-               {"weight_decay", AttrType::Float, false, f(0), ""},
-               {"nesterov", AttrType::Bool, false, b(false), ""}},
-              false);
+          auto args =
+              bindSettings(call,
+                           {{"lr", AttrType::Float, true, {}, ""},
+                            {"momentum", AttrType::Float, false, f(0), ""},
+                            {"weight_decay", AttrType::Float, false, f(0), ""},
+                            {"nesterov", AttrType::Bool, false, b(false), ""}},
+                           false);
           config.lr = args["lr"].f;
           config.momentum = args["momentum"].f;
           config.weightDecay = args["weight_decay"].f;
@@ -189,15 +195,15 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
           if (config.nesterov && config.momentum <= 0)
             fail(call, "Nesterov momentum needs momentum > 0");
         } else if (call.callee == "adam" || call.callee == "adamw") {
-          auto args = bindSettings(
-              call,
-              {{"lr", AttrType::Float, false, f(1e-3), ""},
-               {"beta1", AttrType::Float, false, f(0.9), ""},
-               {"beta2", AttrType::Float, false, f(0.999), ""},
-               {"eps", AttrType::Float, false, f(1e-8), ""},
-               {"weight_decay", AttrType::Float, false,
-                f(call.callee == "adamw" ? 1e-2 : 0), ""}},
-              false);
+          auto args =
+              bindSettings(call,
+                           {{"lr", AttrType::Float, false, f(1e-3), ""},
+                            {"beta1", AttrType::Float, false, f(0.9), ""},
+                            {"beta2", AttrType::Float, false, f(0.999), ""},
+                            {"eps", AttrType::Float, false, f(1e-8), ""},
+                            {"weight_decay", AttrType::Float, false,
+                             f(call.callee == "adamw" ? 1e-2 : 0), ""}},
+                           false);
           config.lr = args["lr"].f;
           config.beta1 = args["beta1"].f;
           config.beta2 = args["beta2"].f;
@@ -207,14 +213,14 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
                 config.beta2 < 1))
             fail(call, "beta1 and beta2 must be in [0, 1)");
         } else if (call.callee == "rmsprop") {
-          auto args = bindSettings(
-              call,
-              {{"lr", AttrType::Float, false, f(1e-2), ""},
-               {"alpha", AttrType::Float, false, f(0.99), ""},
-               {"eps", AttrType::Float, false, f(1e-8), ""},
-               {"momentum", AttrType::Float, false, f(0), ""},
-               {"weight_decay", AttrType::Float, false, f(0), ""}},
-              false);
+          auto args =
+              bindSettings(call,
+                           {{"lr", AttrType::Float, false, f(1e-2), ""},
+                            {"alpha", AttrType::Float, false, f(0.99), ""},
+                            {"eps", AttrType::Float, false, f(1e-8), ""},
+                            {"momentum", AttrType::Float, false, f(0), ""},
+                            {"weight_decay", AttrType::Float, false, f(0), ""}},
+                           false);
           config.lr = args["lr"].f;
           config.rmsAlpha = args["alpha"].f;
           config.eps = args["eps"].f;
@@ -235,18 +241,19 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
         if (config.weightDecay < 0)
           fail(call, "weight decay must not be negative");
       } else if (key == "schedule") {
-        const CallExpr &call = asCall(
-            "a schedule: constant, step(…), plateau(…) or cosine(…)");
+        const CallExpr &call =
+            asCall("a schedule: constant, step(…), plateau(…) or cosine(…)");
         config.schedule = call.callee;
         if (call.callee == "constant") {
           bindSettings(call, {}, false);
         } else if (call.callee == "step") {
-          auto args = bindSettings(
-              call,
-              {{"at", AttrType::IntList, false, Value::ofSequence({}, Value::Kind::List), ""},
-               {"every", AttrType::Int, false, i(0), ""},
-               {"gamma", AttrType::Float, false, f(0.1), ""}},
-              false);
+          auto args =
+              bindSettings(call,
+                           {{"at", AttrType::IntList, false,
+                             Value::ofSequence({}, Value::Kind::List), ""},
+                            {"every", AttrType::Int, false, i(0), ""},
+                            {"gamma", AttrType::Float, false, f(0.1), ""}},
+                           false);
           for (const Value &epoch : args["at"].items)
             config.milestones.push_back(epoch.i);
           config.stepEvery = args["every"].i;
@@ -257,12 +264,12 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
                               config.milestones.end()))
             fail(call, "step milestones must be in increasing order");
         } else if (call.callee == "plateau") {
-          auto args = bindSettings(
-              call,
-              {{"factor", AttrType::Float, false, f(0.1), ""},
-               {"patience", AttrType::Int, false, i(10), ""},
-               {"min_lr", AttrType::Float, false, f(0), ""}},
-              false);
+          auto args =
+              bindSettings(call,
+                           {{"factor", AttrType::Float, false, f(0.1), ""},
+                            {"patience", AttrType::Int, false, i(10), ""},
+                            {"min_lr", AttrType::Float, false, f(0), ""}},
+                           false);
           config.gamma = args["factor"].f;
           config.patience = args["patience"].i;
           config.minLr = args["min_lr"].f;
@@ -310,11 +317,10 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
           TrainConfig::Augment augment;
           augment.kind = call->callee;
           if (call->callee == "random_crop") {
-            auto args = bindSettings(
-                *call,
-                {{"size", AttrType::Int, true, {}, ""},
-                 {"pad", AttrType::Int, false, i(0), ""}},
-                true);
+            auto args = bindSettings(*call,
+                                     {{"size", AttrType::Int, true, {}, ""},
+                                      {"pad", AttrType::Int, false, i(0), ""}},
+                                     true);
             augment.size = args["size"].i;
             augment.pad = args["pad"].i;
             if (augment.size <= 0 || augment.pad < 0)
@@ -329,11 +335,11 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
           } else if (call->callee == "hflip") {
             bindSettings(*call, {}, false);
           } else if (call->callee == "normalize") {
-            auto args = bindSettings(
-                *call,
-                {{"mean", AttrType::FloatList, true, {}, ""},
-                 {"std", AttrType::FloatList, true, {}, ""}},
-                false);
+            auto args =
+                bindSettings(*call,
+                             {{"mean", AttrType::FloatList, true, {}, ""},
+                              {"std", AttrType::FloatList, true, {}, ""}},
+                             false);
             for (const Value &v : args["mean"].items)
               augment.mean.push_back(v.f);
             for (const Value &v : args["std"].items) {
@@ -377,7 +383,8 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
     }
   }
   if (config.loss.empty() && !graph_.outputs.empty())
-    config.loss.push_back({"cross_entropy", graph_.outputs[0].name, 1.0, false});
+    config.loss.push_back(
+        {"cross_entropy", graph_.outputs[0].name, 1.0, false});
 
   // Outputs the loss weighs below 1 are auxiliary heads, as long as some
   // output is not.

@@ -84,6 +84,18 @@ FailureOr<Shape> SoftmaxCrossEntropyGradOp::inferResultShape() {
   return sameAs(*this, getScores(), "scores");
 }
 
+FailureOr<Shape> MseLossOp::inferResultShape() {
+  if (failed(checkLoss(*this, getScores(), getLabels())))
+    return failure();
+  return Shape{cast<RankedTensorType>(getScores().getType()).getShape()[0]};
+}
+
+FailureOr<Shape> MseLossGradOp::inferResultShape() {
+  if (failed(checkLoss(*this, getScores(), getLabels())))
+    return failure();
+  return sameAs(*this, getScores(), "scores");
+}
+
 FailureOr<Shape> Conv2DGradInputOp::inferResultShape() {
   auto w = dyn_cast<RankedTensorType>(getWeight().getType());
   if (!w || w.getRank() != 4 || !w.hasStaticShape())

@@ -65,6 +65,27 @@ def NN_DropoutTrainOp : NN_LayerOp<"dropout_train"> {
   }];
 }
 
+def NN_MseLossOp : NN_LayerOp<"mse_loss"> {
+  let summary = "Per-sample mean squared error of outputs [N, K] to one-hot labels";
+  let description = [{
+    `loss[n] = mean over k of (x[n, k] - onehot(label[n])[k])^2`: PyTorch's
+    MSELoss against one-hot targets, per sample.
+  }];
+  let arguments = (ins F32Tensor:$scores, F32Tensor:$labels);
+  let assemblyFormat = [{
+    $scores `,` $labels attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_MseLossGradOp : NN_LayerOp<"mse_loss_grad"> {
+  let summary = "Gradient of the batch-mean squared error, times `weight`";
+  let description = [{ `2 (x - onehot(label)) * weight / (N K)`. }];
+  let arguments = (ins F32Tensor:$scores, F32Tensor:$labels, F64Attr:$weight);
+  let assemblyFormat = [{
+    $scores `,` $labels attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Layers with parameters
 //===----------------------------------------------------------------------===//

@@ -83,6 +83,29 @@ void lowerCrossEntropyGrad(SoftmaxCrossEntropyGradOp op, LoweredOp &k) {
                scale * (probability - select(f == p.label, 1.0f, 0.0f)));
 }
 
+void lowerMseLoss(mlir::Operation *op, bool gradient, double weight,
+                  LoweredOp &k) {
+  ImageParam scores = bufferFor(op->getOperand(0), "scores");
+  ImageParam labels = bufferFor(op->getOperand(1), "labels");
+  k.args = {scores, labels};
+  int classes = int(shapeOf(op->getOperand(0))[1]);
+  Var f("f"), n("n");
+  Expr label = clamp(cast<int>(labels(n)), 0, classes - 1);
+  auto diff = [&](Expr c) {
+    return scores(c, n) - select(c == label, 1.0f, 0.0f);
+  };
+  if (gradient) {
+    Expr scale = float(2.0 * weight / classes) / cast<float>(batchOf(scores));
+    defineOutput(k, "mse_loss_grad", {f, n}, scale * diff(f));
+    return;
+  }
+  RDom r(0, classes, "r");
+  Func total("squares");
+  total(n) = sum(diff(r) * diff(r));
+  defineOutput(k, "mse_loss", {n}, total(n) / float(classes));
+  k.stages = {total};
+}
+
 //===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//
@@ -408,8 +431,8 @@ void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
   Var ox("ox"), oy("oy"), c("c"), n("n"), x("x"), y("y");
   RDom rw(0, w.kw, 0, w.kh, "rw");
   Func place("argmax");
-  place(ox, oy, c, n) =
-      argmax(rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
+  place(ox, oy, c, n) = argmax(
+      rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
   RDom r(0, int(out[3]), 0, int(out[2]), "r");
   Tuple best = place(r.x, r.y, c, n);
   Expr ix = clamp(r.x * w.sw - w.pl + best[0], 0, int(in[3]) - 1);
@@ -587,6 +610,10 @@ bool lowerGradOp(mlir::Operation *op, LoweredOp &k) {
     lowerCrossEntropy(ce, k);
   else if (auto ceg = mlir::dyn_cast<SoftmaxCrossEntropyGradOp>(op))
     lowerCrossEntropyGrad(ceg, k);
+  else if (mlir::isa<MseLossOp>(op))
+    lowerMseLoss(op, /*gradient=*/false, 1.0, k);
+  else if (auto mse = mlir::dyn_cast<MseLossGradOp>(op))
+    lowerMseLoss(op, /*gradient=*/true, mse.getWeight().convertToDouble(), k);
   else if (auto cgi = mlir::dyn_cast<Conv2DGradInputOp>(op))
     lowerConvGradInput(cgi, k);
   else if (auto cgw = mlir::dyn_cast<Conv2DGradWeightOp>(op))

@@ -27,7 +27,8 @@ using namespace netc::nn;
 namespace {
 
 struct LossTerm {
-  unsigned result; // of @forward
+  unsigned result;  // of @forward
+  std::string kind; // cross_entropy, mse
   std::string name;
   double weight;
   bool negate;
@@ -50,14 +51,15 @@ struct AutodiffPass : netc::nn::impl::NNAutodiffBase<AutodiffPass> {
       auto kind = forward.getResultAttrOfType<StringAttr>(i, "nn.loss");
       if (!kind)
         continue;
-      if (kind.getValue() != "cross_entropy") {
+      if (kind.getValue() != "cross_entropy" && kind.getValue() != "mse") {
         forward.emitError() << "loss '" << kind.getValue()
                             << "' is not supported in training yet";
         return signalPassFailure();
       }
       auto name = forward.getResultAttrOfType<StringAttr>(i, "nn.name");
       auto weight = forward.getResultAttrOfType<FloatAttr>(i, "nn.loss_weight");
-      terms.push_back({i, name ? name.str() : "output" + std::to_string(i),
+      terms.push_back({i, kind.str(),
+                       name ? name.str() : "output" + std::to_string(i),
                        weight ? weight.getValueAsDouble() : 1.0,
                        forward.getResultAttr(i, "nn.loss_negate") != nullptr});
     }
@@ -180,16 +182,24 @@ struct AutodiffPass : netc::nn::impl::NNAutodiffBase<AutodiffPass> {
                << "loss output '" << terms[t].name << "' must be [N, classes]";
       Location loc = scores.getDefiningOp() ? scores.getDefiningOp()->getLoc()
                                             : forward.getLoc();
-      results.push_back(b.create<SoftmaxCrossEntropyOp>(
-          loc, labelType, scores, labels, b.getBoolAttr(terms[t].negate)));
+      bool mse = terms[t].kind == "mse";
+      if (mse)
+        results.push_back(b.create<MseLossOp>(loc, labelType, scores, labels));
+      else
+        results.push_back(b.create<SoftmaxCrossEntropyOp>(
+            loc, labelType, scores, labels, b.getBoolAttr(terms[t].negate)));
       names.push_back(b.getStringAttr("loss:" + terms[t].name));
-      if (active.contains(scores))
-        accumulate(scores,
-                   b.create<SoftmaxCrossEntropyGradOp>(
-                       loc, type, scores, labels,
-                       b.getBoolAttr(terms[t].negate),
-                       b.getF64FloatAttr(terms[t].weight)),
-                   loc);
+      if (!active.contains(scores))
+        continue;
+      Value grad =
+          mse ? b.create<MseLossGradOp>(loc, type, scores, labels,
+                                        b.getF64FloatAttr(terms[t].weight))
+                    .getResult()
+              : b.create<SoftmaxCrossEntropyGradOp>(
+                     loc, type, scores, labels, b.getBoolAttr(terms[t].negate),
+                     b.getF64FloatAttr(terms[t].weight))
+                    .getResult();
+      accumulate(scores, grad, loc);
     }
     results.push_back(forwardResult(terms[0].result));
     names.push_back(b.getStringAttr("scores:" + terms[0].name));

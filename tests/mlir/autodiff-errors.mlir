@@ -7,7 +7,7 @@ func.func @forward(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
 
 // -----
 
-// expected-error @+1 {{loss 'mse' is not supported in training yet}}
-func.func @forward(%x: tensor<?x2xf32>) -> (tensor<?x2xf32> {nn.loss = "mse"}) {
+// expected-error @+1 {{loss 'hinge' is not supported in training yet}}
+func.func @forward(%x: tensor<?x2xf32>) -> (tensor<?x2xf32> {nn.loss = "hinge"}) {
   return %x : tensor<?x2xf32>
 }

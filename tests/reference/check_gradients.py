@@ -84,12 +84,12 @@ def structure_case(r):
 
 def heads_case(r):
     size = r.randint(5, 8)
-    return ("two weighted losses, rbf",
+    return ("two weighted losses (cross-entropy, mse), rbf",
             f"model m {{\n  input x: f32[1, {size}, {size}]\n"
             f"  y = x -> c0: conv(4, k=3) -> tanh -> flatten -> f1: dense(12) -> tanh\n"
             f"  output distances = y -> f2: rbf(5)\n"
             f"  output aux = y -> f3: dense(5)\n}}\n"
-            "train {\n  loss = cross_entropy(-distances) + 0.3 * cross_entropy(aux)\n"
+            "train {\n  loss = cross_entropy(-distances) + 0.3 * mse(aux)\n"
             "  optimizer = sgd(lr=0.1)\n}\n")
 
 

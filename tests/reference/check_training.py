@@ -160,8 +160,12 @@ def check(netc, name, workdir, batch, size=None):
     loss = 0
     for term in train["loss"]:
         scores = by_output[term["output"]]
-        loss = loss + term["weight"] * torch.nn.functional.cross_entropy(
-            -scores if term["negate"] else scores, labels)
+        if term["kind"] == "mse":
+            target = torch.nn.functional.one_hot(labels, scores.shape[1]).float()
+            loss = loss + term["weight"] * torch.nn.functional.mse_loss(scores, target)
+        else:
+            loss = loss + term["weight"] * torch.nn.functional.cross_entropy(
+                -scores if term["negate"] else scores, labels)
     optimizer = optimizer_for(train, model.parameters())
     optimizer.zero_grad()
     loss.backward()

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -356,28 +357,35 @@ PlanTensor initialized(const dsl::Node &node, size_t index) {
   return t;
 }
 
+/// The shortest text that reads back as `value` ("0.05", not
+/// "0.050000000000000003").
+std::string number(double value) {
+  char text[32];
+  auto result = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, result.ptr);
+}
+
 /// The train section as statements on `t` (a rt::TrainSettings).
 std::string trainSettings(const dsl::TrainConfig &c) {
   std::ostringstream os;
-  os << std::setprecision(17);
   os << "  t.optimizer = " << quoted(c.optimizer) << ";\n"
-     << "  t.lr = " << c.lr << ";\n"
-     << "  t.momentum = " << c.momentum << ";\n"
-     << "  t.weightDecay = " << c.weightDecay << ";\n"
+     << "  t.lr = " << number(c.lr) << ";\n"
+     << "  t.momentum = " << number(c.momentum) << ";\n"
+     << "  t.weightDecay = " << number(c.weightDecay) << ";\n"
      << "  t.nesterov = " << (c.nesterov ? "true" : "false") << ";\n"
-     << "  t.beta1 = " << c.beta1 << ";\n"
-     << "  t.beta2 = " << c.beta2 << ";\n"
-     << "  t.rmsAlpha = " << c.rmsAlpha << ";\n"
-     << "  t.eps = " << c.eps << ";\n"
+     << "  t.beta1 = " << number(c.beta1) << ";\n"
+     << "  t.beta2 = " << number(c.beta2) << ";\n"
+     << "  t.rmsAlpha = " << number(c.rmsAlpha) << ";\n"
+     << "  t.eps = " << number(c.eps) << ";\n"
      << "  t.schedule = " << quoted(c.schedule) << ";\n";
   os << "  t.milestones = {";
   for (size_t i = 0; i < c.milestones.size(); ++i)
     os << (i ? ", " : "") << c.milestones[i];
   os << "};\n"
      << "  t.stepEvery = " << c.stepEvery << ";\n"
-     << "  t.gamma = " << c.gamma << ";\n"
+     << "  t.gamma = " << number(c.gamma) << ";\n"
      << "  t.patience = " << c.patience << ";\n"
-     << "  t.minLr = " << c.minLr << ";\n"
+     << "  t.minLr = " << number(c.minLr) << ";\n"
      << "  t.warmup = " << c.warmup << ";\n"
      << "  t.batch = " << c.batch << ";\n"
      << "  t.epochs = " << c.epochs << ";\n"

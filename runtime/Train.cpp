@@ -125,10 +125,12 @@ struct StepOutcome {
 };
 
 /// Runs the step, checks it, applies the optimizer and the running
-/// statistics. Throws Error naming the first non-finite tensor.
+/// statistics. Throws Error naming the first non-finite tensor. The step's
+/// results (gradients, batch statistics, losses) go to `kept` when given.
 StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
                     std::vector<Buffer> &prepared, Batch &batch, double lr,
-                    const std::vector<bool> &trained) {
+                    const std::vector<bool> &trained,
+                    std::vector<Buffer> *kept = nullptr) {
   int64_t n = batch.images.dim(batch.images.dimensions() - 1).extent();
   std::vector<Buffer> inputs = {batch.images};
   for (size_t k = 0; k < spec.lossWeights.size(); ++k)
@@ -200,6 +202,8 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
                            momentum * batchStat[c] * unbias);
     }
   }
+  if (kept)
+    *kept = std::move(results);
   return outcome;
 }
 
@@ -587,15 +591,8 @@ int trainStep(const ModelSpec &spec, const StepOptions &o) {
   std::vector<bool> trained(spec.params.size());
   for (size_t i = 0; i < spec.params.size(); ++i)
     trained[i] = spec.params[i].trainable;
-  // The results before the update, then the update on a copy.
-  std::vector<Buffer> inputs = {batch.images};
-  for (size_t k = 0; k < spec.lossWeights.size(); ++k)
-    inputs.push_back(batch.labels);
-  if (spec.trainTakesRng)
-    inputs.push_back(rngInput(t.seed, 0));
-  std::vector<Buffer> results = resultBuffers(spec, n), prepared;
-  spec.trainPrepare(s.params, prepared);
-  spec.trainStep(s.params, prepared, inputs, results);
+  std::vector<Buffer> results, prepared;
+  StepOutcome r = trainOn(spec, t, s, prepared, batch, t.lr, trained, &results);
   std::vector<NamedTensor> out;
   for (size_t r = 0; r < results.size(); ++r) {
     NamedTensor nt{spec.trainResults[r].name, {}, {}};
@@ -606,7 +603,6 @@ int trainStep(const ModelSpec &spec, const StepOptions &o) {
     out.push_back(std::move(nt));
   }
   writeSafeTensors(o.results, out);
-  StepOutcome r = trainOn(spec, t, s, prepared, batch, t.lr, trained);
   std::vector<NamedTensor> weights;
   for (size_t i = 0; i < spec.params.size(); ++i) {
     NamedTensor nt{spec.params[i].name, spec.params[i].shape, {}};

@@ -75,6 +75,20 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
 
 namespace {
 
+/// Splits the first dimension of `acc`'s reduction into `ro` and V vector
+/// lanes `u` of partial sums (rfactor), computed at the output's loop `at`
+/// and stored lanes innermost, so each partial sum is one contiguous
+/// vector. Returns them.
+Func laneSums(LoweredOp &op, Func &acc, const Var &at, int V, RVar ro, Var u) {
+  RVar ri("ri");
+  acc.update().split(op.reduction.x, ro, ri, V, TailStrategy::GuardWithIf);
+  Func partial = acc.update().rfactor(ri, u);
+  std::vector<Var> dims = partial.args();
+  std::rotate(dims.begin(), dims.end() - 1, dims.end());
+  partial.compute_at(op.output, at).reorder_storage(dims).vectorize(u);
+  return partial;
+}
+
 /// Elementwise and pooling outputs: threads over channels and batch,
 /// vectors over columns (over columns and rows when rows are short).
 void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
@@ -217,15 +231,8 @@ void scheduleDense(LoweredOp &op, const Schedule &schedule) {
     out.parallel(f, 16, TailStrategy::GuardWithIf);
   acc.compute_at(out, f);
   if (inputs >= 4 * V) {
-    RVar ro("ro"), ri("ri");
     Var u("u");
-    acc.update().split(op.reduction.x, ro, ri, V, TailStrategy::GuardWithIf);
-    Func partial = acc.update().rfactor(ri, u);
-    // The lanes u of the partial sums are rfactor's last dimension: store
-    // them innermost, so each partial sum is one contiguous vector.
-    std::vector<Var> dims = partial.args();
-    std::rotate(dims.begin(), dims.end() - 1, dims.end());
-    partial.compute_at(out, f).reorder_storage(dims).vectorize(u);
+    Func partial = laneSums(op, acc, f, V, RVar("ro"), u);
     partial.update().vectorize(u);
   }
 }
@@ -279,13 +286,9 @@ void scheduleReduce(LoweredOp &op, const Schedule &schedule) {
   const int64_t *columns = Internal::as_const_int(op.reduction.x.extent());
   if (!columns || *columns < V)
     return;
-  RVar ro("ro"), ri("ri");
+  RVar ro("ro");
   Var u("u");
-  acc.update().split(op.reduction.x, ro, ri, V, TailStrategy::GuardWithIf);
-  Func partial = acc.update().rfactor(ri, u);
-  std::vector<Var> dims = partial.args();
-  std::rotate(dims.begin(), dims.end() - 1, dims.end());
-  partial.compute_at(out, outer).reorder_storage(dims).vectorize(u);
+  Func partial = laneSums(op, acc, outer, V, ro, u);
   std::vector<VarOrRVar> order = {u};
   for (size_t i = 0; i + 1 < v.size(); ++i)
     order.push_back(v[i]);

@@ -140,22 +140,31 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   }
   // With one group and a vector of input channels or more, the kernel is a
   // convolution whose output channels are the input's: the weight is read
-  // transposed (c innermost), so the packed convolution schedule applies.
+  // transposed into the packed convolution's blocks (input channels
+  // innermost, 16 at a time), so the packed convolution schedule applies.
   int channels = inPerGroup * groups;
-  Expr tap = weight(r.x, r.y, c - group * inPerGroup, o);
-  if (groups == 1 && channels >= 16) {
-    Var wc("wc"), wx("wx"), wy("wy"), wo("wo");
+  Func acc("conv_grad_input");
+  if (groups == 1 && channels >= kChannelBlock) {
+    const int B = kChannelBlock;
+    Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
     Func transposed("weight_transposed");
-    transposed(wc, wx, wy, wo) = weight(wx, wy, wc, wo);
+    Expr wi = wb * B + wc;
+    transposed(wc, wx, wy, wo, wb) =
+        select(wi < channels, weight(wx, wy, clamp(wi, 0, channels - 1), wo),
+               0.0f);
     k.stages.push_back(transposed);
     k.packedWeight = true;
     k.outputsPerGroup = channels;
-    tap = transposed(c, r.x, r.y, r.z);
+    Var ci("ci"), cb("cb");
+    acc(ci, x, y, cb, n) = 0.0f;
+    acc(ci, x, y, cb, n) += value * transposed(ci, r.x, r.y, r.z, cb);
+    k.result = acc(c % B, x, y, c / B, n);
+  } else {
+    acc(x, y, c, n) = 0.0f;
+    acc(x, y, c, n) += value * weight(r.x, r.y, c - group * inPerGroup, o);
   }
-  Func acc("conv_grad_input");
-  acc(x, y, c, n) = 0.0f;
-  acc(x, y, c, n) += value * tap;
-  defineOutput(k, "conv2d_grad_input", {x, y, c, n}, acc(x, y, c, n));
+  defineOutput(k, "conv2d_grad_input", {x, y, c, n},
+               k.result.defined() ? k.result : acc(x, y, c, n));
   k.accumulator = acc;
   k.reduction = r;
   k.paddedInput = padded;

@@ -84,11 +84,12 @@ LoweredOp lowerConv(Conv2DOp op) {
   ImageParam input = bufferFor(op.getInput(), "input");
   k.packedWeight = convUsesPackedWeight(op.getOperation());
   k.outputsPerGroup = w[0] / int64_t(op.getGroups());
-  // The packed weight has the output channel innermost: (o, kx, ky, i).
-  ImageParam weight(Float(32), 4, "weight");
-  // PyTorch-order shapes: OIHW, or packed [I, KH, KW, O].
+  const int B = kChannelBlock;
+  int64_t blocks = (w[0] + B - 1) / B;
+  // PyTorch-order shapes: OIHW, or packed [O / 16, I, KH, KW, 16].
+  ImageParam weight(Float(32), k.packedWeight ? 5 : 4, "weight");
   constrainDense(weight, k.packedWeight
-                             ? std::vector<int64_t>{w[1], w[2], w[3], w[0]}
+                             ? std::vector<int64_t>{blocks, w[1], w[2], w[3], B}
                              : w);
   k.args = {input, weight};
   auto stride = op.getStride(), dilation = op.getDilation(), pad = op.getPad();
@@ -98,31 +99,39 @@ LoweredOp lowerConv(Conv2DOp op) {
   Var x("x"), y("y"), c("c"), n("n");
   // The unpacked schedule computes whole vectors of columns past the right
   // edge, so it always reads the input through a zero border.
-  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3] ||
-                    !convUsesPackedWeight(op.getOperation());
+  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3] || !k.packedWeight;
   Func padded = hasPadding ? zeroPadded(input, in[3], in[2]) : Func(input);
   RDom r(0, static_cast<int>(w[3]), 0, static_cast<int>(w[2]), 0,
          static_cast<int>(inPerGroup), "r");
-  // With one group the input channel must not depend on the output channel:
-  // that would make every vector of output channels gather its input.
-  Expr group = groups == 1 ? Expr(0) : c / static_cast<int>(outPerGroup);
   Expr ix = x * static_cast<int>(stride[1]) +
             r.x * static_cast<int>(dilation[1]) - static_cast<int>(pad[2]);
   Expr iy = y * static_cast<int>(stride[0]) +
             r.y * static_cast<int>(dilation[0]) - static_cast<int>(pad[0]);
-  Expr ic = group * static_cast<int>(inPerGroup) + r.z;
+  ImageParam bias;
+  if (op.getBias()) {
+    bias = bufferFor(op.getBias(), "bias");
+    k.args.push_back(bias);
+  }
 
   Func conv("conv");
-  if (op.getBias()) {
-    ImageParam bias = bufferFor(op.getBias(), "bias");
-    k.args.push_back(bias);
-    conv(x, y, c, n) = bias(c);
+  if (k.packedWeight) {
+    // Blocked: output channel cb * 16 + ci. A group holds whole blocks, and
+    // with one group the input channel must not depend on the output
+    // channel: that would make every vector of output channels gather.
+    Var ci("ci"), cb("cb");
+    Expr group =
+        groups == 1 ? Expr(0) : cb / static_cast<int>(outPerGroup / B);
+    Expr ic = group * static_cast<int>(inPerGroup) + r.z;
+    Expr channel = min(cb * B + ci, static_cast<int>(w[0]) - 1);
+    conv(ci, x, y, cb, n) = bias.defined() ? bias(channel) : Expr(0.0f);
+    conv(ci, x, y, cb, n) += padded(ix, iy, ic, n) * weight(ci, r.x, r.y, r.z, cb);
+    k.result = conv(c % B, x, y, c / B, n);
   } else {
-    conv(x, y, c, n) = 0.0f;
+    Expr group = groups == 1 ? Expr(0) : c / static_cast<int>(outPerGroup);
+    Expr ic = group * static_cast<int>(inPerGroup) + r.z;
+    conv(x, y, c, n) = bias.defined() ? bias(c) : Expr(0.0f);
+    conv(x, y, c, n) += padded(ix, iy, ic, n) * weight(r.x, r.y, r.z, c);
   }
-  Expr tap =
-      k.packedWeight ? weight(c, r.x, r.y, r.z) : weight(r.x, r.y, r.z, c);
-  conv(x, y, c, n) += padded(ix, iy, ic, n) * tap;
   k.accumulator = conv;
   k.reduction = r;
   if (hasPadding)
@@ -433,10 +442,15 @@ LoweredOp lowerWeightPack(mlir::Value weight) {
   std::vector<int64_t> w = shapeOf(weight);
   ImageParam input = bufferFor(weight, "weight");
   k.args = {input};
-  Var o("o"), kx("kx"), ky("ky"), i("i");
-  defineOutput(k, "pack", {o, kx, ky, i}, input(kx, ky, i, o));
+  const int B = kChannelBlock;
+  int outputs = int(w[0]);
+  Var oi("oi"), kx("kx"), ky("ky"), i("i"), ob("ob");
+  Expr o = ob * B + oi;
+  defineOutput(k, "pack", {oi, kx, ky, i, ob},
+               select(o < outputs,
+                      input(kx, ky, i, clamp(o, 0, outputs - 1)), 0.0f));
   k.opName = "pack";
-  k.outputShape = {w[1], w[2], w[3], w[0]};
+  k.outputShape = {(w[0] + B - 1) / B, w[1], w[2], w[3], B};
   k.work = w[0] * w[1] * w[2] * w[3];
   return k;
 }
@@ -482,7 +496,9 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
     // value) followed by the group's elementwise tail, computed as each
     // output element is written.
     std::vector<Expr> at(k.vars.begin(), k.vars.end());
-    Expr value = k.accumulator.defined() ? k.accumulator(at) : k.output(at);
+    Expr value = k.result.defined()        ? k.result
+                 : k.accumulator.defined() ? k.accumulator(at)
+                                           : k.output(at);
     Var c = k.vars[k.vars.size() - 2];
     mlir::Value chain = op->getResult(0);
     for (mlir::Operation *tail : ops.drop_front()) {

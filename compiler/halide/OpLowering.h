@@ -49,13 +49,21 @@ struct LoweredOp {
   Halide::Func accumulator;
   Halide::RDom reduction;
   Halide::Func paddedInput;
-  /// conv2d: the weight argument is packed with the output channel
-  /// innermost, (o, kx, ky, i) in Halide order, by a lowerWeightPack kernel.
+  /// conv2d: the weight argument is packed by a lowerWeightPack kernel,
+  /// output channels in blocks of kChannelBlock, innermost. The accumulator
+  /// is then blocked too, (o % 16, x, y, o / 16, n), and `result` reads it
+  /// at the output's coordinates.
   bool packedWeight = false;
+  Halide::Expr result;
   int64_t outputsPerGroup = 0; // conv2d: output channels per group
   /// Multiply-adds per sample, for choosing how to split work.
   int64_t work = 0;
 };
+
+/// Packed convolution weights hold the output channels in blocks of this
+/// many, innermost: [ceil(O / 16), I, KH, KW, 16] in PyTorch order, zero
+/// past O. A register tile of output channels streams its weights in order.
+constexpr int kChannelBlock = 16;
 
 /// Whether the kernel of this conv2d wants its weight packed (output
 /// channels innermost, so they can be the vector dimension).

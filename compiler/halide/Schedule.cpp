@@ -37,20 +37,28 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
   }
   if (op.packedWeight) {
     int64_t channels = op.outputShape[1], width = op.outputShape[3];
-    schedule.tileColumns = int(std::min<int64_t>(width, 8));
-    for (int t = 12; t >= 4; --t)
+    int V = schedule.vectorWidth;
+    // A tile covers whole blocks of the packed weight: one, or two when
+    // the channels (of every group) come in pairs of blocks.
+    bool twoBlocks = channels >= 2 * kChannelBlock &&
+                     op.outputsPerGroup % (2 * kChannelBlock) == 0;
+    schedule.channelVectors = kChannelBlock * (twoBlocks ? 2 : 1) / V;
+    // Accumulators: tileColumns by channelVectors vectors, at most 24
+    // (12 of AVX2's 16 registers).
+    int registers = V >= 16 ? 24 : 12;
+    int maxColumns = std::max(1, registers / schedule.channelVectors);
+    schedule.tileColumns = int(std::min<int64_t>({width, 8, maxColumns}));
+    for (int t = std::min(12, maxColumns); t >= 4; --t)
       if (width % t == 0) {
         schedule.tileColumns = t;
         break;
       }
-    schedule.channelVectors =
-        channels >= 2 * schedule.vectorWidth && schedule.tileColumns <= 8 &&
-                op.outputsPerGroup % (2 * schedule.vectorWidth) == 0
-            ? 2
-            : 1;
+    if (twoBlocks && schedule.tileColumns > 8 && V >= 16) {
+      // Wide rows: twelve columns of one block beat eight of two.
+      schedule.channelVectors = kChannelBlock / V;
+    }
     int64_t blockWeightBytes = op.work / (op.outputShape[2] * width) /
-                               channels * schedule.vectorWidth *
-                               schedule.channelVectors * 4;
+                               channels * V * schedule.channelVectors * 4;
     schedule.rowsPerTask = blockWeightBytes > 256 * 1024;
   }
   if (op.pattern == Pattern::OuterProduct) {
@@ -170,24 +178,27 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
 }
 
 /// Convolution with packed weights: a register tile of output columns by
-/// vectors of output channels (channels innermost in the tile and in the
-/// packed weight), accumulated over input channels and taps, then written
-/// to the NCHW output column-vector by column-vector.
+/// blocks of output channels (channels innermost in the tile and in the
+/// packed weight, whose blocks the tile streams in order), accumulated over
+/// input channels and taps, then written to the NCHW output column-vector
+/// by column-vector.
 void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   Func &out = op.output, &conv = op.accumulator;
   Var x = op.vars[0], y = op.vars[1], c = op.vars[2], n = op.vars[3];
   int V = schedule.vectorWidth, T = schedule.tileColumns;
-  int channels = V * schedule.channelVectors;
+  int lanes = V * schedule.channelVectors;
+  int blocks = std::max(1, lanes / kChannelBlock);
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), task("task");
-  // Tiles shift inwards at the edges (recomputing a few outputs) so that
-  // every tile has the same constant size and unrolls fully. When the
-  // channels divide evenly, tiles stay aligned: then a tile of a grouped
-  // convolution is known to lie in one group.
+  // Tiles shift inwards at the right edge (recomputing a few outputs) so
+  // that every tile has the same constant size and unrolls fully. Tiles of
+  // channels stay aligned to the weight's blocks: the last one computes
+  // channels past the end (their weights are zero) and stores only the
+  // real ones.
   int64_t outChannels = op.outputShape[1];
   out.split(x, xo, xi, T, TailStrategy::ShiftInwards)
-      .split(c, co, ci, channels,
-             outChannels % channels == 0 ? TailStrategy::RoundUp
-                                         : TailStrategy::ShiftInwards)
+      .split(c, co, ci, lanes,
+             outChannels % lanes == 0 ? TailStrategy::RoundUp
+                                      : TailStrategy::GuardWithIf)
       .reorder(xi, ci, xo, y, co, n);
   if (schedule.rowsPerTask) {
     // The weights of a channel block are too large to stay in cache from
@@ -201,20 +212,27 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   if (schedule.parallel)
     out.parallel(task);
 
+  // The accumulator is (channel in block, x, y, block, n).
   RDom &r = op.reduction;
-  Var cvo("cvo"), cvi("cvi");
-  conv.compute_at(out, xo).reorder_storage(c, x, y, n);
-  conv.split(c, cvo, cvi, V, TailStrategy::GuardWithIf)
-      .reorder(cvi, x, cvo)
-      .vectorize(cvi)
-      .unroll(x)
-      .unroll(cvo);
+  std::vector<Var> a = conv.args();
+  Var vo("vo"), vi("vi");
+  conv.compute_at(out, xo)
+      .bound_extent(a[0], kChannelBlock)
+      .bound_extent(a[1], T)
+      .bound_extent(a[3], blocks);
+  conv.split(a[0], vo, vi, V, TailStrategy::GuardWithIf)
+      .reorder(vi, a[1], vo, a[3])
+      .vectorize(vi)
+      .unroll(a[1])
+      .unroll(vo)
+      .unroll(a[3]);
   conv.update()
-      .split(c, cvo, cvi, V, TailStrategy::GuardWithIf)
-      .reorder(cvi, x, cvo, r.x, r.y, r.z)
-      .vectorize(cvi)
-      .unroll(x)
-      .unroll(cvo);
+      .split(a[0], vo, vi, V, TailStrategy::GuardWithIf)
+      .reorder(vi, a[1], vo, a[3], r.x, r.y, r.z)
+      .vectorize(vi)
+      .unroll(a[1])
+      .unroll(vo)
+      .unroll(a[3]);
 
   materializePadding(op, schedule);
 }

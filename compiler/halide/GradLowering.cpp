@@ -149,9 +149,8 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
     Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
     Func transposed("weight_transposed");
     Expr wi = wb * B + wc;
-    transposed(wc, wx, wy, wo, wb) =
-        select(wi < channels, weight(wx, wy, clamp(wi, 0, channels - 1), wo),
-               0.0f);
+    transposed(wc, wx, wy, wo, wb) = select(
+        wi < channels, weight(wx, wy, clamp(wi, 0, channels - 1), wo), 0.0f);
     k.stages.push_back(transposed);
     k.packedWeight = true;
     k.outputsPerGroup = channels;

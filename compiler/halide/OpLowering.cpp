@@ -119,12 +119,12 @@ LoweredOp lowerConv(Conv2DOp op) {
     // with one group the input channel must not depend on the output
     // channel: that would make every vector of output channels gather.
     Var ci("ci"), cb("cb");
-    Expr group =
-        groups == 1 ? Expr(0) : cb / static_cast<int>(outPerGroup / B);
+    Expr group = groups == 1 ? Expr(0) : cb / static_cast<int>(outPerGroup / B);
     Expr ic = group * static_cast<int>(inPerGroup) + r.z;
     Expr channel = min(cb * B + ci, static_cast<int>(w[0]) - 1);
     conv(ci, x, y, cb, n) = bias.defined() ? bias(channel) : Expr(0.0f);
-    conv(ci, x, y, cb, n) += padded(ix, iy, ic, n) * weight(ci, r.x, r.y, r.z, cb);
+    conv(ci, x, y, cb, n) +=
+        padded(ix, iy, ic, n) * weight(ci, r.x, r.y, r.z, cb);
     k.result = conv(c % B, x, y, c / B, n);
   } else {
     Expr group = groups == 1 ? Expr(0) : c / static_cast<int>(outPerGroup);
@@ -446,9 +446,9 @@ LoweredOp lowerWeightPack(mlir::Value weight) {
   int outputs = int(w[0]);
   Var oi("oi"), kx("kx"), ky("ky"), i("i"), ob("ob");
   Expr o = ob * B + oi;
-  defineOutput(k, "pack", {oi, kx, ky, i, ob},
-               select(o < outputs,
-                      input(kx, ky, i, clamp(o, 0, outputs - 1)), 0.0f));
+  defineOutput(
+      k, "pack", {oi, kx, ky, i, ob},
+      select(o < outputs, input(kx, ky, i, clamp(o, 0, outputs - 1)), 0.0f));
   k.opName = "pack";
   k.outputShape = {(w[0] + B - 1) / B, w[1], w[2], w[3], B};
   k.work = w[0] * w[1] * w[2] * w[3];
@@ -511,8 +511,8 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
       } else if (auto bn = mlir::dyn_cast<BatchNormOp>(tail)) {
         value = batchNormOf(bn, value, c, k);
       } else if (mlir::isa<ReluGradOp, TanhGradOp, SigmoidGradOp>(tail)) {
-        ImageParam forward = bufferFor(tail->getOperand(1),
-                                       "forward" + std::to_string(k.args.size()));
+        ImageParam forward = bufferFor(
+            tail->getOperand(1), "forward" + std::to_string(k.args.size()));
         k.args.push_back(forward);
         Expr y = forward(at);
         value = mlir::isa<ReluGradOp>(tail)   ? select(y > 0.0f, value, 0.0f)

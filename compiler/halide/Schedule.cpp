@@ -13,7 +13,8 @@ std::string Schedule::key() const {
          "c" + std::to_string(channelVectors) + "b" +
          std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
          (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") +
-         (tileRows ? "k" : "");
+         (tileRows ? "k" : "") + "r" + std::to_string(taskRows) + "x" +
+         std::to_string(taskBlocks);
 }
 
 Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
@@ -34,6 +35,22 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
                                                 : 1;
     if (width >= 2 * schedule.vectorWidth && schedule.channelBlock * 2 <= 16)
       schedule.columnVectors = 2;
+    // Depthwise layers do little work per row: a task takes rows, then
+    // channel blocks, until it holds about 128k multiply-adds.
+    const int64_t taskWork = 128 * 1024;
+    int64_t height = op.outputShape[2];
+    int64_t rowWork =
+        std::max<int64_t>(1, op.work / (height * channels) *
+                                 schedule.channelBlock);
+    schedule.taskRows =
+        int(std::min<int64_t>(height, (taskWork + rowWork - 1) / rowWork));
+    if (schedule.taskRows == height) {
+      int64_t blocks = (channels + schedule.channelBlock - 1) /
+                       schedule.channelBlock;
+      int64_t blockWork = rowWork * height;
+      schedule.taskBlocks = int(std::min<int64_t>(
+          blocks, (taskWork + blockWork - 1) / blockWork));
+    }
   }
   if (op.packedWeight) {
     int64_t channels = op.outputShape[1], width = op.outputShape[3];
@@ -73,8 +90,16 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     schedule.channelVectors = wide && 2 * perVector <= 24 ? 2 : 1;
     int64_t perInput =
         (schedule.tileRows ? taps : columns) * schedule.channelVectors;
+    // A block of input channels (and kernel rows) shares each row of the
+    // gradient while it is in the L1 cache: the register tile of one input
+    // channel (and kernel row) after the other sweeps the row.
+    // Blocks stay small enough to leave eight tasks or more.
+    int64_t inRegisters = std::max<int64_t>(1, 24 / perInput);
+    int64_t lanes = schedule.vectorWidth * schedule.channelVectors;
+    int64_t outputBlocks = (outputs + lanes - 1) / lanes;
+    int64_t shared = std::min<int64_t>(16, inputs * outputBlocks / 8);
     schedule.channelBlock =
-        int(std::max<int64_t>(1, std::min<int64_t>(inputs, 24 / perInput)));
+        int(std::min<int64_t>(inputs, std::max(shared, inRegisters)));
   }
   // Small kernels run on one thread: waking the pool costs more.
   schedule.parallel = op.work >= 32 * 1024;
@@ -97,6 +122,17 @@ Func laneSums(LoweredOp &op, Func &acc, const Var &at, int V, RVar ro, Var u) {
   return partial;
 }
 
+/// Threads over a fused channel-and-batch loop `cn` whose iterations are
+/// planes of `plane` values: each task takes enough planes for about 16k
+/// values, so small planes do not cost a task each.
+void parallelPlanes(Func f, const Var &cn, int64_t plane) {
+  int64_t planes = 16384 / std::max<int64_t>(1, plane);
+  if (planes > 1)
+    f.parallel(cn, int(planes), TailStrategy::GuardWithIf);
+  else
+    f.parallel(cn);
+}
+
 /// Elementwise and pooling outputs: threads over channels and batch,
 /// vectors over columns (over columns and rows when rows are short).
 void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
@@ -108,7 +144,7 @@ void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
     Var cn("cn"), xy("xy");
     out.fuse(v[2], v[3], cn);
     if (schedule.parallel)
-      out.parallel(cn);
+      parallelPlanes(out, cn, width * op.outputShape[2]);
     if (width >= V) {
       out.vectorize(v[0], V, TailStrategy::GuardWithIf);
     } else {
@@ -135,7 +171,9 @@ void materializePadding(LoweredOp &op, const Schedule &schedule) {
   padded.compute_root()
       .fuse(args[2], args[3], cn)
       .vectorize(args[0], schedule.vectorWidth, TailStrategy::GuardWithIf);
-  if (schedule.parallel)
+  if (schedule.parallel && op.outputShape.size() == 4)
+    parallelPlanes(padded, cn, op.outputShape[2] * op.outputShape[3]);
+  else if (schedule.parallel)
     padded.parallel(cn);
 }
 
@@ -150,11 +188,14 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
   int64_t width = op.outputShape[3];
   int tileWidth = width < V ? V : V * schedule.columnVectors;
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), task("task");
+  Var yo("yo"), yi("yi"), cg("cg"), cb("cb");
   out.split(x, xo, xi, tileWidth, TailStrategy::GuardWithIf)
       .split(c, co, ci, CB, TailStrategy::GuardWithIf)
-      .reorder(xi, ci, xo, y, co, n)
+      .split(y, yo, yi, schedule.taskRows, TailStrategy::GuardWithIf)
+      .split(co, cg, cb, schedule.taskBlocks, TailStrategy::GuardWithIf)
+      .reorder(xi, ci, xo, yi, cb, yo, cg, n)
       .vectorize(xi, V, TailStrategy::GuardWithIf)
-      .fuse(y, co, task)
+      .fuse(yo, cg, task)
       .fuse(task, n, task);
   if (CB > 1)
     out.unroll(ci);
@@ -326,9 +367,9 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   Var kx = op.vars[0], ky = op.vars[1], i = op.vars[2], o = op.vars[3];
   int V = schedule.vectorWidth;
   // The tile: `channelVectors` vectors of output channels by every kernel
-  // column, and every kernel row when that still fits the registers.
-  // and `channelBlock` input channels: each task streams the gradient once
-  // for that many input channels.
+  // column, and every kernel row when that still fits the registers; a
+  // task covers `channelBlock` input channels, so it streams the gradient
+  // once for that many.
   int lanes = V * schedule.channelVectors, block = schedule.channelBlock;
   Var oo("oo"), oi("oi"), io("io"), ii("ii");
   out.split(o, oo, oi, lanes, TailStrategy::GuardWithIf)
@@ -337,10 +378,7 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   // and input channels, so that layers with few input channels (a
   // network's first) still spread over the threads.
   Var task("task");
-  if (schedule.tileRows)
-    out.reorder(oi, kx, ky, ii, oo, io).fuse(oo, io, task);
-  else
-    out.reorder(oi, kx, ii, oo, ky, io).fuse(oo, ky, task).fuse(task, io, task);
+  out.reorder(oi, kx, ky, ii, oo, io).fuse(oo, io, task);
   if (schedule.parallel)
     out.parallel(task);
   std::vector<Var> a = acc.args(); // (o, kx, ky, i)
@@ -349,18 +387,22 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
       .split(a[0], ao, av, V, TailStrategy::RoundUp)
       .vectorize(av)
       .unroll(ao)
-      .unroll(a[1])
-      .unroll(a[3]);
+      .unroll(a[1]);
+  if (schedule.tileRows)
+    acc.unroll(a[2]);
   RDom &r = op.reduction;
   Stage update = acc.update();
   update.split(a[0], ao, av, V, TailStrategy::RoundUp)
-      .reorder(av, ao, a[1], a[2], a[3], r.x, r.y, r.z)
       .vectorize(av)
       .unroll(ao)
-      .unroll(a[1])
-      .unroll(a[3]);
+      .unroll(a[1]);
+  // Registers: vectors of output channels by the taps of one input channel
+  // (of one kernel row), swept along a row of the gradient; then the next
+  // input channel (kernel row) of the block over the same row, from cache.
   if (schedule.tileRows)
-    update.unroll(a[2]);
+    update.reorder(av, ao, a[1], a[2], r.x, a[3], r.y, r.z).unroll(a[2]);
+  else
+    update.reorder(av, ao, a[1], r.x, a[2], a[3], r.y, r.z);
   // The transposed gradient: whole for the batch, one task per sample.
   Func &transposed = op.stages.back();
   std::vector<Var> t = transposed.args();

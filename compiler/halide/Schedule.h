@@ -23,6 +23,10 @@ struct Schedule {
   // `columnVectors` vectors of columns.
   int channelBlock = 4;
   int columnVectors = 1;
+  // A thread task of it: `taskRows` rows by `taskBlocks` channel blocks,
+  // enough work to outweigh handing out a task.
+  int taskRows = 1;
+  int taskBlocks = 1;
   bool parallel = true; // spread channels and batch over threads
   // Weight gradients (Pattern::OuterProduct): the register tile holds
   // every kernel row, not one (channelVectors vectors of output channels).

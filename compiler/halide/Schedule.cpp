@@ -39,17 +39,16 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     // channel blocks, until it holds about 128k multiply-adds.
     const int64_t taskWork = 128 * 1024;
     int64_t height = op.outputShape[2];
-    int64_t rowWork =
-        std::max<int64_t>(1, op.work / (height * channels) *
-                                 schedule.channelBlock);
+    int64_t rowWork = std::max<int64_t>(1, op.work / (height * channels) *
+                                               schedule.channelBlock);
     schedule.taskRows =
         int(std::min<int64_t>(height, (taskWork + rowWork - 1) / rowWork));
     if (schedule.taskRows == height) {
-      int64_t blocks = (channels + schedule.channelBlock - 1) /
-                       schedule.channelBlock;
+      int64_t blocks =
+          (channels + schedule.channelBlock - 1) / schedule.channelBlock;
       int64_t blockWork = rowWork * height;
-      schedule.taskBlocks = int(std::min<int64_t>(
-          blocks, (taskWork + blockWork - 1) / blockWork));
+      schedule.taskBlocks = int(
+          std::min<int64_t>(blocks, (taskWork + blockWork - 1) / blockWork));
     }
   }
   if (op.packedWeight) {

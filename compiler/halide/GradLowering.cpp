@@ -167,6 +167,7 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   k.accumulator = acc;
   k.reduction = r;
   k.paddedInput = padded;
+  k.paddedPlane = g[2] * g[3];
   std::vector<int64_t> in = shapeOf(op.getResult());
   k.work = in[1] * in[2] * in[3] * outPerGroup * w[2] * w[3];
 }
@@ -214,6 +215,7 @@ void lowerConvGradWeight(Conv2DGradWeightOp op, LoweredOp &k) {
   }
   if (hasPadding)
     k.paddedInput = padded;
+  k.paddedPlane = in[2] * in[3];
   std::vector<int64_t> w = shapeOf(op.getResult());
   k.work = w[0] * w[1] * w[2] * w[3] * g[2] * g[3];
 }

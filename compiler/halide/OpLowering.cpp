@@ -136,6 +136,7 @@ LoweredOp lowerConv(Conv2DOp op) {
   k.reduction = r;
   if (hasPadding)
     k.paddedInput = padded;
+  k.paddedPlane = in[2] * in[3];
   k.vars = {x, y, c, n};
   std::vector<int64_t> o = shapeOf(op.getResult());
   k.work = o[1] * o[2] * o[3] * inPerGroup * w[2] * w[3];

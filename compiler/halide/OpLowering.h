@@ -49,6 +49,7 @@ struct LoweredOp {
   Halide::Func accumulator;
   Halide::RDom reduction;
   Halide::Func paddedInput;
+  int64_t paddedPlane = 0; // values per plane of that input (w * h)
   /// conv2d: the weight argument is packed by a lowerWeightPack kernel,
   /// output channels in blocks of kChannelBlock, innermost. The accumulator
   /// is then blocked too, (o % 16, x, y, o / 16, n), and `result` reads it

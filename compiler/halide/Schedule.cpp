@@ -170,10 +170,8 @@ void materializePadding(LoweredOp &op, const Schedule &schedule) {
   padded.compute_root()
       .fuse(args[2], args[3], cn)
       .vectorize(args[0], schedule.vectorWidth, TailStrategy::GuardWithIf);
-  if (schedule.parallel && op.outputShape.size() == 4)
-    parallelPlanes(padded, cn, op.outputShape[2] * op.outputShape[3]);
-  else if (schedule.parallel)
-    padded.parallel(cn);
+  if (schedule.parallel)
+    parallelPlanes(padded, cn, op.paddedPlane);
 }
 
 /// Direct convolution on NCHW: each task computes a block of output

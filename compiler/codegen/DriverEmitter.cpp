@@ -113,7 +113,11 @@ void emitFunction(std::ostringstream &os, const char *prepareName,
          << step.symbol;
       for (const std::string &arg : step.args)
         os << ", " << arg;
-      os << ", " << step.result << ");\n";
+      if (step.resultView.empty())
+        os << ", " << step.result << ");\n";
+      else
+        os << ",\n      netc::rt::reshape(" << step.result << ", {"
+           << shapeList(step.resultView) << "}, N));\n";
       break;
     }
   }

@@ -40,6 +40,9 @@ struct PlanStep {
   /// parameters, batch statistics) get their own buffers.
   bool batched = true;
   int64_t arenaOffset = -1; // batched kernels: floats per sample
+  /// The kernel writes its result through this view (per sample), e.g.
+  /// columns split into stride phases; empty: the result's own shape.
+  std::vector<int64_t> resultView;
 };
 
 /// One function of the program: steps run once per set of parameters
@@ -68,7 +71,7 @@ struct TrainPlan {
   std::vector<std::pair<std::string, int64_t>> perSample;
   std::string optimizerSymbol, optimizerHeader;
   bool takesRng = false; // dropout: the step's last input is (seed, step)
-  std::string settings; // the train section, as C++ statements on `t`
+  std::string settings;  // the train section, as C++ statements on `t`
 };
 
 struct ProgramPlan {

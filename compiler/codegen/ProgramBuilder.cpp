@@ -295,6 +295,9 @@ bool Planner::planFunction(mlir::func::FuncOp func, FunctionPlan &fplan) {
       }
       halide::LoweredOp lowered = halide::lowerGroup(ops);
       step.symbol = compileKernel(halide::kernelKey(ops), lowered);
+      if (!lowered.outputView.empty())
+        step.resultView.assign(lowered.outputView.begin() + 1,
+                               lowered.outputView.end());
     }
     if (prepare) {
       step.result = "q[" + std::to_string(fplan.prepareSteps.size()) + "]";

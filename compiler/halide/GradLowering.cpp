@@ -110,7 +110,76 @@ void lowerMseLoss(mlir::Operation *op, bool gradient, double weight,
 // Convolution
 //===----------------------------------------------------------------------===//
 
+/// The input gradient of a strided convolution, one phase at a time: input
+/// column x = sx * xq + px receives only from kernel columns kx = k0 + sx *
+/// j with k0 = (px + pad) % sx, at gradient column xq + (px + pad) / sx -
+/// j (rows alike). The accumulator is (o % 16, xq, yq, o / 16, n, phase),
+/// so no tap is spent on the zeros between strided outputs.
+bool lowerConvGradInputPhased(Conv2DGradInputOp op, LoweredOp &k) {
+  std::vector<int64_t> g = shapeOf(op.getGrad()), w = shapeOf(op.getWeight());
+  std::vector<int64_t> in = shapeOf(op.getResult());
+  auto stride = op.getStride(), pad = op.getPad(), dilation = op.getDilation();
+  int sy = int(stride[0]), sx = int(stride[1]);
+  int channels = int(w[1]), outputs = int(w[0]);
+  if (op.getGroups() != 1 || channels < kChannelBlock || sx * sy == 1 ||
+      dilation[0] != 1 || dilation[1] != 1 || in[3] % sx != 0 ||
+      in[2] % sy != 0)
+    return false;
+  ImageParam grad = bufferFor(op.getGrad(), "grad");
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.args = {grad, weight};
+  const int B = kChannelBlock;
+  int kw = int(w[3]), kh = int(w[2]);
+  Func padded = zeroPadded(grad, g[3], g[2]);
+
+  // The weight transposed into the packed convolution's blocks; bounds
+  // inference cannot see which taps a phase skips, so taps past the kernel
+  // read as zeros.
+  Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
+  Func transposed("weight_transposed");
+  Expr wi = wb * B + wc;
+  transposed(wc, wx, wy, wo, wb) =
+      select(wi < channels && wx < kw && wy < kh,
+             weight(min(wx, kw - 1), min(wy, kh - 1),
+                    clamp(wi, 0, channels - 1), wo),
+             0.0f);
+  k.stages.push_back(transposed);
+
+  Var ci("ci"), xq("xq"), yq("yq"), cb("cb"), n("n"), phase("phase");
+  Expr px = phase % sx, py = phase / sx;
+  Expr k0x = (px + int(pad[2])) % sx, k0y = (py + int(pad[0])) % sy;
+  RDom r(0, (kw + sx - 1) / sx, 0, (kh + sy - 1) / sy, 0, outputs, "r");
+  r.where(k0x + sx * r.x < kw && k0y + sy * r.y < kh);
+  Expr gx = xq + (px + int(pad[2])) / sx - r.x;
+  Expr gy = yq + (py + int(pad[0])) / sy - r.y;
+  Func acc("conv_grad_input");
+  acc(ci, xq, yq, cb, n, phase) = 0.0f;
+  acc(ci, xq, yq, cb, n, phase) +=
+      padded(gx, gy, r.z, n) *
+      transposed(ci, k0x + sx * r.x, k0y + sy * r.y, r.z, cb);
+
+  // The output as (px, xq, py, yq, c, n): rows and columns split into
+  // phases, so that a tile of one phase has constant bounds. The program
+  // passes the NCHW buffer reshaped to [N, C, H / sy, sy, W / sx, sx].
+  Var px0("px"), py0("py"), c("c");
+  k.result = acc(c % B, xq, yq, c / B, n, py0 * sx + px0);
+  defineOutput(k, "conv2d_grad_input", {px0, xq, py0, yq, c, n}, k.result);
+  k.coords = {xq * sx + px0, yq * sy + py0, c, n};
+  k.outputView = {in[0], in[1], in[2] / sy, sy, in[3] / sx, sx};
+  k.accumulator = acc;
+  k.reduction = r;
+  k.paddedInput = padded;
+  k.paddedPlane = g[2] * g[3];
+  k.packedWeight = true;
+  k.outputsPerGroup = channels;
+  k.phaseColumns = sx;
+  k.work = in[1] * in[2] * in[3] * outputs * w[2] * w[3] / (sx * sy);
+  return true;
+}
+
 void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
+  if (lowerConvGradInputPhased(op, k))
+    return;
   std::vector<int64_t> g = shapeOf(op.getGrad()), w = shapeOf(op.getWeight());
   ImageParam grad = bufferFor(op.getGrad(), "grad");
   ImageParam weight = bufferFor(op.getWeight(), "weight");

@@ -12,7 +12,7 @@ using namespace Halide;
 namespace netc::halide {
 
 /// Changes whenever lowering or scheduling changes what a key compiles to.
-static constexpr const char *kKernelVersion = "netc-kernels-21";
+static constexpr const char *kKernelVersion = "netc-kernels-24";
 
 std::string stableHash(const std::string &text) {
   uint64_t hash = 1469598103934665603ull;
@@ -71,7 +71,8 @@ CompiledKernel KernelCompiler::compile(LoweredOp &op, const std::string &key,
   // Outputs after the first (of a Tuple) share its extents; their strides
   // still need declaring.
   std::vector<OutputImageParam> buffers = op.output.output_buffers();
-  constrainDense(buffers[0], op.outputShape);
+  constrainDense(buffers[0],
+                 op.outputView.empty() ? op.outputShape : op.outputView);
   for (size_t i = 1; i < buffers.size(); ++i)
     buffers[i].dim(0).set_stride(1);
   // Write under temporary names, then rename: a concurrent or interrupted

@@ -497,6 +497,8 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
     // value) followed by the group's elementwise tail, computed as each
     // output element is written.
     std::vector<Expr> at(k.vars.begin(), k.vars.end());
+    if (!k.coords.empty())
+      at = k.coords;
     Expr value = k.result.defined()        ? k.result
                  : k.accumulator.defined() ? k.accumulator(at)
                                            : k.output(at);

@@ -57,6 +57,15 @@ struct LoweredOp {
   bool packedWeight = false;
   Halide::Expr result;
   int64_t outputsPerGroup = 0; // conv2d: output channels per group
+  /// Input gradients of strided convolutions: the accumulator has a last
+  /// dimension of phases, and its columns are the output's every
+  /// `phaseColumns`-th (the stride).
+  int phaseColumns = 1;
+  /// When the output's dimensions are not NCHW's (x, y, c, n): the NCHW
+  /// coordinates in terms of `vars`, and the shape (PyTorch order) of the
+  /// view of the NCHW buffer that the kernel writes.
+  std::vector<Halide::Expr> coords;
+  std::vector<int64_t> outputView;
   /// Multiply-adds per sample, for choosing how to split work.
   int64_t work = 0;
 };

@@ -69,6 +69,15 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
         schedule.tileColumns = t;
         break;
       }
+    if (op.phaseColumns > 1) {
+      // Tiles of one phase must not straddle: they divide its columns.
+      int64_t columns = width / op.phaseColumns;
+      for (int t = std::min(12, maxColumns); t >= 1; --t)
+        if (columns % t == 0) {
+          schedule.tileColumns = t;
+          break;
+        }
+    }
     if (twoBlocks && schedule.tileColumns > 8 && V >= 16) {
       // Wide rows: twelve columns of one block beat eight of two.
       schedule.channelVectors = kChannelBlock / V;
@@ -222,7 +231,12 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
 /// by column-vector.
 void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   Func &out = op.output, &conv = op.accumulator;
-  Var x = op.vars[0], y = op.vars[1], c = op.vars[2], n = op.vars[3];
+  // Phased outputs are (px, xq, py, yq, c, n): x and y stand for xq and
+  // the rows of all phases (py, yq).
+  int S = op.phaseColumns;
+  std::vector<Var> &v = op.vars;
+  Var x = v[S > 1 ? 1 : 0], y = S > 1 ? Var("rows") : v[1], c = v[v.size() - 2],
+      n = v.back();
   int V = schedule.vectorWidth, T = schedule.tileColumns;
   int lanes = V * schedule.channelVectors;
   int blocks = std::max(1, lanes / kChannelBlock);
@@ -236,8 +250,15 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   out.split(x, xo, xi, T, TailStrategy::ShiftInwards)
       .split(c, co, ci, lanes,
              outChannels % lanes == 0 ? TailStrategy::RoundUp
-                                      : TailStrategy::GuardWithIf)
-      .reorder(xi, ci, xo, y, co, n);
+                                      : TailStrategy::GuardWithIf);
+  // Phases: a tile is T columns of one phase, every S-th column.
+  Var tileAt = xo;
+  if (S > 1) {
+    tileAt = v[0];
+    out.reorder(xi, ci, tileAt, xo, v[2], v[3], co, n).fuse(v[2], v[3], y);
+  } else {
+    out.reorder(xi, ci, xo, y, co, n);
+  }
   if (schedule.rowsPerTask) {
     // The weights of a channel block are too large to stay in cache from
     // task to task: each task sweeps all rows with one block.
@@ -245,19 +266,21 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   } else {
     out.fuse(y, co, task).fuse(task, n, task);
   }
-  if (T >= 4)
+  if (T >= 4 && S == 1)
     out.vectorize(xi);
   if (schedule.parallel)
     out.parallel(task);
 
-  // The accumulator is (channel in block, x, y, block, n).
+  // The accumulator is (channel in block, x, y, block, n[, phase]).
   RDom &r = op.reduction;
   std::vector<Var> a = conv.args();
   Var vo("vo"), vi("vi");
-  conv.compute_at(out, xo)
+  conv.compute_at(out, tileAt)
       .bound_extent(a[0], kChannelBlock)
       .bound_extent(a[1], T)
       .bound_extent(a[3], blocks);
+  if (S > 1)
+    conv.bound_extent(a[2], 1).bound_extent(a[5], 1);
   conv.split(a[0], vo, vi, V, TailStrategy::GuardWithIf)
       .reorder(vi, a[1], vo, a[3])
       .vectorize(vi)

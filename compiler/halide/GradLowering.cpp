@@ -138,11 +138,10 @@ bool lowerConvGradInputPhased(Conv2DGradInputOp op, LoweredOp &k) {
   Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
   Func transposed("weight_transposed");
   Expr wi = wb * B + wc;
-  transposed(wc, wx, wy, wo, wb) =
-      select(wi < channels && wx < kw && wy < kh,
-             weight(min(wx, kw - 1), min(wy, kh - 1),
-                    clamp(wi, 0, channels - 1), wo),
-             0.0f);
+  transposed(wc, wx, wy, wo, wb) = select(
+      wi < channels && wx < kw && wy < kh,
+      weight(min(wx, kw - 1), min(wy, kh - 1), clamp(wi, 0, channels - 1), wo),
+      0.0f);
   k.stages.push_back(transposed);
 
   Var ci("ci"), xq("xq"), yq("yq"), cb("cb"), n("n"), phase("phase");

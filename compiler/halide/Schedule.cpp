@@ -13,8 +13,8 @@ std::string Schedule::key() const {
          "c" + std::to_string(channelVectors) + "b" +
          std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
          (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") +
-         (tileRows ? "k" : "") + "r" + std::to_string(taskRows) + "x" +
-         std::to_string(taskBlocks);
+         (tileRows ? "k" : "") + "u" + std::to_string(inputsInRegisters) + "r" +
+         std::to_string(taskRows) + "x" + std::to_string(taskBlocks);
 }
 
 Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
@@ -106,8 +106,10 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     int64_t lanes = schedule.vectorWidth * schedule.channelVectors;
     int64_t outputBlocks = (outputs + lanes - 1) / lanes;
     int64_t shared = std::min<int64_t>(16, inputs * outputBlocks / 8);
+    int64_t block = std::min<int64_t>(inputs, std::max(shared, inRegisters));
+    schedule.inputsInRegisters = int(std::min(block, inRegisters));
     schedule.channelBlock =
-        int(std::min<int64_t>(inputs, std::max(shared, inRegisters)));
+        int(block / schedule.inputsInRegisters * schedule.inputsInRegisters);
   }
   // Small kernels run on one thread: waking the pool costs more.
   schedule.parallel = op.work >= 32 * 1024;
@@ -402,8 +404,10 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   if (schedule.parallel)
     out.parallel(task);
   std::vector<Var> a = acc.args(); // (o, kx, ky, i)
-  Var ao("ao"), av("av");
+  int U = schedule.inputsInRegisters;
+  Var ao("ao"), av("av"), iu("iu"), ib("ib");
   acc.compute_at(out, task)
+      .bound_extent(a[3], block)
       .split(a[0], ao, av, V, TailStrategy::RoundUp)
       .vectorize(av)
       .unroll(ao)
@@ -413,16 +417,19 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   RDom &r = op.reduction;
   Stage update = acc.update();
   update.split(a[0], ao, av, V, TailStrategy::RoundUp)
+      .split(a[3], ib, iu, U, TailStrategy::GuardWithIf)
       .vectorize(av)
       .unroll(ao)
-      .unroll(a[1]);
-  // Registers: vectors of output channels by the taps of one input channel
+      .unroll(a[1])
+      .unroll(iu);
+  // Registers: vectors of output channels by the taps of U input channels
   // (of one kernel row), swept along a row of the gradient; then the next
-  // input channel (kernel row) of the block over the same row, from cache.
+  // U input channels (kernel row) of the block over the same row, from
+  // the cache.
   if (schedule.tileRows)
-    update.reorder(av, ao, a[1], a[2], r.x, a[3], r.y, r.z).unroll(a[2]);
+    update.reorder(av, ao, a[1], a[2], iu, r.x, ib, r.y, r.z).unroll(a[2]);
   else
-    update.reorder(av, ao, a[1], r.x, a[2], a[3], r.y, r.z);
+    update.reorder(av, ao, a[1], iu, r.x, a[2], ib, r.y, r.z);
   // The transposed gradient: whole for the batch, one task per sample.
   Func &transposed = op.stages.back();
   std::vector<Var> t = transposed.args();

@@ -31,6 +31,8 @@ struct Schedule {
   // Weight gradients (Pattern::OuterProduct): the register tile holds
   // every kernel row, not one (channelVectors vectors of output channels).
   bool tileRows = false;
+  // ... and that many input channels of the task's block at once.
+  int inputsInRegisters = 1;
 
   /// A short text that becomes part of the kernel's cache key.
   std::string key() const;

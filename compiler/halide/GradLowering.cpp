@@ -187,7 +187,14 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   int groups = int(op.getGroups());
   int outPerGroup = int(w[0]) / groups, inPerGroup = int(w[1]);
   Var x("x"), y("y"), c("c"), n("n");
-  Func padded = zeroPadded(grad, g[3], g[2]);
+  // A 1x1 kernel at stride 1 without padding reads the gradient where it
+  // is; the packed schedule then needs no bordered copy of it.
+  int channels = inPerGroup * groups;
+  bool packed = groups == 1 && channels >= kChannelBlock;
+  bool pointwise = w[2] == 1 && w[3] == 1 && stride[0] == 1 && stride[1] == 1 &&
+                   !pad[0] && !pad[1] && !pad[2] && !pad[3];
+  bool bordered = !(packed && pointwise);
+  Func padded = bordered ? zeroPadded(grad, g[3], g[2]) : Func(grad);
   RDom r(0, int(w[3]), 0, int(w[2]), 0, outPerGroup, "r");
   Expr group = groups == 1 ? Expr(0) : c / inPerGroup;
   Expr o = group * outPerGroup + r.z;
@@ -210,9 +217,8 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   // convolution whose output channels are the input's: the weight is read
   // transposed into the packed convolution's blocks (input channels
   // innermost, 16 at a time), so the packed convolution schedule applies.
-  int channels = inPerGroup * groups;
   Func acc("conv_grad_input");
-  if (groups == 1 && channels >= kChannelBlock) {
+  if (packed) {
     const int B = kChannelBlock;
     Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
     Func transposed("weight_transposed");
@@ -234,7 +240,8 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
                k.result.defined() ? k.result : acc(x, y, c, n));
   k.accumulator = acc;
   k.reduction = r;
-  k.paddedInput = padded;
+  if (bordered)
+    k.paddedInput = padded;
   k.paddedPlane = g[2] * g[3];
   std::vector<int64_t> in = shapeOf(op.getResult());
   k.work = in[1] * in[2] * in[3] * outPerGroup * w[2] * w[3];

@@ -426,10 +426,25 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   // (of one kernel row), swept along a row of the gradient; then the next
   // U input channels (kernel row) of the block over the same row, from
   // the cache.
+  // Short rows (7x7 maps): the sweep covers the whole image instead.
+  const int64_t *columns = Internal::as_const_int(r.x.extent());
+  bool wholeImage = columns && *columns < 16;
+  std::vector<VarOrRVar> order = {av, ao, a[1]};
   if (schedule.tileRows)
-    update.reorder(av, ao, a[1], a[2], iu, r.x, ib, r.y, r.z).unroll(a[2]);
-  else
-    update.reorder(av, ao, a[1], iu, r.x, a[2], ib, r.y, r.z);
+    order.push_back(a[2]);
+  order.push_back(iu);
+  order.push_back(r.x);
+  if (wholeImage)
+    order.push_back(r.y);
+  if (!schedule.tileRows)
+    order.push_back(a[2]);
+  order.push_back(ib);
+  if (!wholeImage)
+    order.push_back(r.y);
+  order.push_back(r.z);
+  update.reorder(order);
+  if (schedule.tileRows)
+    update.unroll(a[2]);
   // The transposed gradient: whole for the batch, one task per sample.
   Func &transposed = op.stages.back();
   std::vector<Var> t = transposed.args();

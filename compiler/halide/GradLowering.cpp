@@ -511,15 +511,22 @@ void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
   Window w = windowOf(op.getKernel(), op.getStride(), op.getPad());
   Func padded =
       zeroPadded(input, in[3], in[2], -std::numeric_limits<float>::infinity());
-  // The first maximum of each window (row by row), as PyTorch picks it;
-  // each window adds its gradient there.
+  // The first maximum of each window (row by row), as PyTorch picks it,
+  // found for a vector of windows at a time (Pattern::Scatter schedules
+  // it); each window then adds its gradient there.
   Var ox("ox"), oy("oy"), c("c"), n("n"), x("x"), y("y");
   RDom rw(0, w.kw, 0, w.kh, "rw");
   Func place("argmax");
-  place(ox, oy, c, n) = argmax(
-      rw, padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n));
+  Expr v = padded(ox * w.sw - w.pl + rw.x, oy * w.sh - w.pt + rw.y, c, n);
+  place(ox, oy, c, n) = {-std::numeric_limits<float>::infinity(), 0, 0};
+  Expr better = v > place(ox, oy, c, n)[0];
+  place(ox, oy, c, n) = {select(better, v, place(ox, oy, c, n)[0]),
+                         select(better, rw.x, place(ox, oy, c, n)[1]),
+                         select(better, rw.y, place(ox, oy, c, n)[2])};
+  k.stages.push_back(place);
   RDom r(0, int(out[3]), 0, int(out[2]), "r");
-  Tuple best = place(r.x, r.y, c, n);
+  Tuple found = place(r.x, r.y, c, n);
+  Expr best[] = {found[1], found[2]};
   Expr ix = clamp(r.x * w.sw - w.pl + best[0], 0, int(in[3]) - 1);
   Expr iy = clamp(r.y * w.sh - w.pt + best[1], 0, int(in[2]) - 1);
   Func dx("maxpool2d_grad");

@@ -460,12 +460,30 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
 void scheduleScatter(LoweredOp &op, const Schedule &schedule) {
   Func &out = op.output;
   std::vector<Var> &v = op.vars;
+  int V = schedule.vectorWidth;
   Var cn("cn");
-  out.vectorize(v[0], schedule.vectorWidth, TailStrategy::GuardWithIf);
+  out.vectorize(v[0], V, TailStrategy::GuardWithIf);
   if (v.size() == 4) {
     out.update().fuse(v[2], v[3], cn);
     if (schedule.parallel)
       out.update().parallel(cn);
+  }
+  // Where each point scatters to (a pooling window's maximum): computed
+  // for the whole batch first, vectors of windows at a time.
+  for (Func &stage : op.stages) {
+    std::vector<Var> args = stage.args();
+    if (args.size() != 4)
+      continue;
+    Var sc("sc");
+    stage.fuse(args[2], args[3], sc)
+        .vectorize(args[0], V, TailStrategy::GuardWithIf);
+    stage.update()
+        .fuse(args[2], args[3], sc)
+        .vectorize(args[0], V, TailStrategy::GuardWithIf);
+    if (schedule.parallel) {
+      stage.parallel(sc);
+      stage.update().parallel(sc);
+    }
   }
 }
 

@@ -190,7 +190,11 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   // A 1x1 kernel at stride 1 without padding reads the gradient where it
   // is; the packed schedule then needs no bordered copy of it.
   int channels = inPerGroup * groups;
-  bool packed = groups == 1 && channels >= kChannelBlock;
+  // Fewer than two blocks of channels at stride 1: vectors along the
+  // columns load fewer values per multiply-add than one block of channels.
+  bool packed =
+      groups == 1 && channels >= kChannelBlock &&
+      !(channels < 2 * kChannelBlock && stride[0] == 1 && stride[1] == 1);
   bool pointwise = w[2] == 1 && w[3] == 1 && stride[0] == 1 && stride[1] == 1 &&
                    !pad[0] && !pad[1] && !pad[2] && !pad[3];
   bool bordered = !(packed && pointwise);

@@ -190,11 +190,13 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   // A 1x1 kernel at stride 1 without padding reads the gradient where it
   // is; the packed schedule then needs no bordered copy of it.
   int channels = inPerGroup * groups;
-  // Fewer than two blocks of channels at stride 1: vectors along the
-  // columns load fewer values per multiply-add than one block of channels.
-  bool packed =
-      groups == 1 && channels >= kChannelBlock &&
-      !(channels < 2 * kChannelBlock && stride[0] == 1 && stride[1] == 1);
+  // Fewer than two blocks of channels at stride 1, rows of a vector or
+  // more: vectors along the columns load fewer values per multiply-add
+  // than one block of channels (as for the forward convolution).
+  std::vector<int64_t> in = shapeOf(op.getResult());
+  bool packed = groups == 1 && channels >= kChannelBlock &&
+                !(channels < 2 * kChannelBlock && stride[0] == 1 &&
+                  stride[1] == 1 && in[3] >= 16);
   bool pointwise = w[2] == 1 && w[3] == 1 && stride[0] == 1 && stride[1] == 1 &&
                    !pad[0] && !pad[1] && !pad[2] && !pad[3];
   bool bordered = !(packed && pointwise);
@@ -247,7 +249,6 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   if (bordered)
     k.paddedInput = padded;
   k.paddedPlane = g[2] * g[3];
-  std::vector<int64_t> in = shapeOf(op.getResult());
   k.work = in[1] * in[2] * in[3] * outPerGroup * w[2] * w[3];
 }
 

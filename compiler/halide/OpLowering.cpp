@@ -435,6 +435,13 @@ bool convUsesPackedWeight(mlir::Operation *operation) {
   // Output channels are the vector dimension: a group must hold whole
   // vectors (16 lanes with AVX-512), so that every vector reads one group's
   // input channels.
+  // Fewer than two vectors of channels at stride 1 over rows of a vector
+  // or more: vectors along the columns load fewer values per multiply-add.
+  auto stride = op.getStride();
+  auto result = mlir::cast<mlir::RankedTensorType>(op.getResult().getType());
+  if (op.getGroups() == 1 && outPerGroup < 32 && stride[0] == 1 &&
+      stride[1] == 1 && result.getShape()[3] >= 16)
+    return false;
   return op.getGroups() == 1 ? outPerGroup >= 16 : outPerGroup % 16 == 0;
 }
 

@@ -364,12 +364,15 @@ void scheduleReduce(LoweredOp &op, const Schedule &schedule) {
     out.parallel(outer);
   acc.compute_at(out, outer);
   materializePadding(op, schedule);
+  // Lanes of partial sums along the image columns: a vector's worth, or
+  // half a vector for rows of 8 to 15 (14x14 maps).
   const int64_t *columns = Internal::as_const_int(op.reduction.x.extent());
-  if (!columns || *columns < V)
+  int lanes = !columns ? 0 : *columns >= V ? V : *columns >= 8 ? 8 : 0;
+  if (!lanes)
     return;
   RVar ro("ro");
   Var u("u");
-  Func partial = laneSums(op, acc, outer, V, ro, u);
+  Func partial = laneSums(op, acc, outer, lanes, ro, u);
   std::vector<VarOrRVar> order = {u};
   for (size_t i = 0; i + 1 < v.size(); ++i)
     order.push_back(v[i]);

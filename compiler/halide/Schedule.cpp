@@ -318,6 +318,28 @@ void scheduleDense(LoweredOp &op, const Schedule &schedule) {
   }
 }
 
+/// Image-shaped stages of a kernel (a pooling window's maximum, where a
+/// gradient scatters to): computed for the whole batch first, vectors along
+/// the columns, threads over channels and batch; their updates alike.
+void scheduleImageStages(LoweredOp &op, const Schedule &schedule) {
+  int V = schedule.vectorWidth;
+  for (Func &stage : op.stages) {
+    std::vector<Var> args = stage.args();
+    if (args.size() != 4)
+      continue;
+    Var cn("cn");
+    std::vector<Stage> steps = {stage};
+    for (int u = 0; u < stage.num_update_definitions(); ++u)
+      steps.push_back(stage.update(u));
+    for (Stage &step : steps) {
+      step.fuse(args[2], args[3], cn)
+          .vectorize(args[0], V, TailStrategy::GuardWithIf);
+      if (schedule.parallel)
+        step.parallel(cn);
+    }
+  }
+}
+
 /// Vectors along the output's first dimension, each accumulating its sum
 /// over the reduction in registers; threads over the outermost dimension
 /// (rank 2) or over channels and batch (rank 4).
@@ -336,18 +358,8 @@ void scheduleGather(LoweredOp &op, const Schedule &schedule) {
   }
   acc.compute_at(out, xo).vectorize(v[0], V, TailStrategy::GuardWithIf);
   acc.update().vectorize(v[0], V, TailStrategy::GuardWithIf);
-  // Image-shaped stages (the windows' maxima of a pooling gradient): over
-  // the whole batch, vectorized and threaded like the output.
-  for (Func &stage : op.stages) {
-    std::vector<Var> args = stage.args();
-    if (args.size() != 4)
-      continue;
-    Var cn("cn");
-    stage.fuse(args[2], args[3], cn)
-        .vectorize(args[0], V, TailStrategy::GuardWithIf);
-    if (schedule.parallel)
-      stage.parallel(cn);
-  }
+  // Image-shaped stages (the windows' maxima of a pooling gradient).
+  scheduleImageStages(op, schedule);
 }
 
 /// A small output (a weight's or a channel's gradient) summed over batch
@@ -471,23 +483,8 @@ void scheduleScatter(LoweredOp &op, const Schedule &schedule) {
     if (schedule.parallel)
       out.update().parallel(cn);
   }
-  // Where each point scatters to (a pooling window's maximum): computed
-  // for the whole batch first, vectors of windows at a time.
-  for (Func &stage : op.stages) {
-    std::vector<Var> args = stage.args();
-    if (args.size() != 4)
-      continue;
-    Var sc("sc");
-    stage.fuse(args[2], args[3], sc)
-        .vectorize(args[0], V, TailStrategy::GuardWithIf);
-    stage.update()
-        .fuse(args[2], args[3], sc)
-        .vectorize(args[0], V, TailStrategy::GuardWithIf);
-    if (schedule.parallel) {
-      stage.parallel(sc);
-      stage.update().parallel(sc);
-    }
-  }
+  // Where each point scatters to (a pooling window's maximum).
+  scheduleImageStages(op, schedule);
 }
 
 } // namespace

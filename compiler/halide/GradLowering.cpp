@@ -110,6 +110,22 @@ void lowerMseLoss(mlir::Operation *op, bool gradient, double weight,
 // Convolution
 //===----------------------------------------------------------------------===//
 
+/// An OIHW weight read transposed into the packed convolution's blocks,
+/// (i % 16, kx, ky, o, i / 16): input channels innermost, zero past the
+/// last one. Taps past the kernel read as zeros too: bounds inference
+/// cannot see which taps a stride phase skips.
+Func blockedTransposedWeight(ImageParam &weight, int channels, int kw, int kh) {
+  const int B = kChannelBlock;
+  Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
+  Func transposed("weight_transposed");
+  Expr wi = wb * B + wc;
+  transposed(wc, wx, wy, wo, wb) = select(
+      wi < channels && wx < kw && wy < kh,
+      weight(min(wx, kw - 1), min(wy, kh - 1), clamp(wi, 0, channels - 1), wo),
+      0.0f);
+  return transposed;
+}
+
 /// The input gradient of a strided convolution, one phase at a time: input
 /// column x = sx * xq + px receives only from kernel columns kx = k0 + sx *
 /// j with k0 = (px + pad) % sx, at gradient column xq + (px + pad) / sx -
@@ -132,16 +148,7 @@ bool lowerConvGradInputPhased(Conv2DGradInputOp op, LoweredOp &k) {
   int kw = int(w[3]), kh = int(w[2]);
   Func padded = zeroPadded(grad, g[3], g[2]);
 
-  // The weight transposed into the packed convolution's blocks; bounds
-  // inference cannot see which taps a phase skips, so taps past the kernel
-  // read as zeros.
-  Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
-  Func transposed("weight_transposed");
-  Expr wi = wb * B + wc;
-  transposed(wc, wx, wy, wo, wb) = select(
-      wi < channels && wx < kw && wy < kh,
-      weight(min(wx, kw - 1), min(wy, kh - 1), clamp(wi, 0, channels - 1), wo),
-      0.0f);
+  Func transposed = blockedTransposedWeight(weight, channels, kw, kh);
   k.stages.push_back(transposed);
 
   Var ci("ci"), xq("xq"), yq("yq"), cb("cb"), n("n"), phase("phase");
@@ -226,11 +233,8 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   Func acc("conv_grad_input");
   if (packed) {
     const int B = kChannelBlock;
-    Var wc("wc"), wx("wx"), wy("wy"), wo("wo"), wb("wb");
-    Func transposed("weight_transposed");
-    Expr wi = wb * B + wc;
-    transposed(wc, wx, wy, wo, wb) = select(
-        wi < channels, weight(wx, wy, clamp(wi, 0, channels - 1), wo), 0.0f);
+    Func transposed =
+        blockedTransposedWeight(weight, channels, int(w[3]), int(w[2]));
     k.stages.push_back(transposed);
     k.packedWeight = true;
     k.outputsPerGroup = channels;

@@ -12,7 +12,8 @@ std::string Schedule::key() const {
   return "v" + std::to_string(vectorWidth) + "t" + std::to_string(tileColumns) +
          "c" + std::to_string(channelVectors) + "b" +
          std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
-         (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") +
+         (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") + "k" +
+         std::to_string(reductionBlock) + "b" + std::to_string(bandRows) +
          (tileRows ? "k" : "") + "u" + std::to_string(inputsInRegisters) + "r" +
          std::to_string(taskRows) + "x" + std::to_string(taskBlocks);
 }
@@ -85,6 +86,26 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     int64_t blockWeightBytes = op.work / (op.outputShape[2] * width) /
                                channels * V * schedule.channelVectors * 4;
     schedule.rowsPerTask = blockWeightBytes > 256 * 1024;
+    // Many input channels: a task keeps the accumulators of a band of
+    // rows (about 32 KiB) in cache and sweeps it once per block of input
+    // channels, whose weights and input rows then stay in the L1 cache.
+    const int64_t *kw = as_const_int(op.reduction.x.extent());
+    const int64_t *kh = as_const_int(op.reduction.y.extent());
+    int64_t taps = kw && kh ? *kw * *kh : 0;
+    int64_t inputs =
+        taps ? op.work / (op.outputShape[2] * width) / channels / taps : 0;
+    int block = taps == 1 ? 32 : 16;
+    if (op.phaseColumns <= 1 && inputs >= 64 && inputs % block == 0 &&
+        width % schedule.tileColumns == 0) {
+      schedule.reductionBlock = block;
+      int64_t height = op.outputShape[2];
+      int64_t rowBytes = width * V * schedule.channelVectors * 4;
+      for (int64_t rows = height; rows >= 1; --rows)
+        if (height % rows == 0 && rows * rowBytes <= 32 * 1024) {
+          schedule.bandRows = int(rows);
+          break;
+        }
+    }
   }
   if (op.pattern == Pattern::OuterProduct) {
     // Accumulators: vectors of output channels by kernel taps, at most 24.
@@ -231,6 +252,39 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
 /// packed weight, whose blocks the tile streams in order), accumulated over
 /// input channels and taps, then written to the NCHW output column-vector
 /// by column-vector.
+/// The accumulator of a packed convolution over a band of rows, computed
+/// at the output's `task`: the register tile of `tileColumns` columns by
+/// `blocks` channel blocks sweeps the band once per `reductionBlock` input
+/// channels, adding to the sums kept in memory.
+void scheduleBandAccumulator(LoweredOp &op, const Schedule &schedule,
+                             const Var &task, int blocks) {
+  Func &conv = op.accumulator;
+  RDom &r = op.reduction;
+  std::vector<Var> a = conv.args();
+  Var vo("vo"), vi("vi"), xo("xo"), xi("xi");
+  RVar ro("ro"), ri("ri");
+  int V = schedule.vectorWidth;
+  conv.compute_at(op.output, task)
+      .bound_extent(a[0], kChannelBlock)
+      .bound_extent(a[1], int(op.outputShape[3]))
+      .bound_extent(a[2], schedule.bandRows)
+      .bound_extent(a[3], blocks);
+  conv.split(a[0], vo, vi, V, TailStrategy::GuardWithIf)
+      .reorder(vi, vo, a[3], a[1])
+      .vectorize(vi)
+      .unroll(vo)
+      .unroll(a[3]);
+  conv.update()
+      .split(a[0], vo, vi, V, TailStrategy::GuardWithIf)
+      .split(a[1], xo, xi, schedule.tileColumns, TailStrategy::GuardWithIf)
+      .split(r.z, ro, ri, schedule.reductionBlock, TailStrategy::GuardWithIf)
+      .reorder(vi, xi, vo, a[3], r.x, r.y, ri, xo, a[2], ro)
+      .vectorize(vi)
+      .unroll(xi)
+      .unroll(vo)
+      .unroll(a[3]);
+}
+
 void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   Func &out = op.output, &conv = op.accumulator;
   // Phased outputs are (px, xq, py, yq, c, n): x and y stand for xq and
@@ -261,7 +315,14 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   } else {
     out.reorder(xi, ci, xo, y, co, n);
   }
-  if (schedule.rowsPerTask) {
+  Var yo("yo"), yi("yi");
+  if (schedule.reductionBlock) {
+    // A band of rows per task: its accumulators stay in cache while the
+    // tiles sweep the band one block of input channels at a time.
+    out.split(y, yo, yi, schedule.bandRows, TailStrategy::ShiftInwards)
+        .fuse(yo, co, task)
+        .fuse(task, n, task);
+  } else if (schedule.rowsPerTask) {
     // The weights of a channel block are too large to stay in cache from
     // task to task: each task sweeps all rows with one block.
     out.fuse(co, n, task);
@@ -277,6 +338,11 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   RDom &r = op.reduction;
   std::vector<Var> a = conv.args();
   Var vo("vo"), vi("vi");
+  if (schedule.reductionBlock) {
+    scheduleBandAccumulator(op, schedule, task, blocks);
+    materializePadding(op, schedule);
+    return;
+  }
   conv.compute_at(out, tileAt)
       .bound_extent(a[0], kChannelBlock)
       .bound_extent(a[1], T)

@@ -19,6 +19,11 @@ struct Schedule {
   int tileColumns = 8;
   int channelVectors = 1;
   bool rowsPerTask = false; // each thread task sweeps all rows of a block
+  // When nonzero: a task keeps the sums of `bandRows` rows in memory and
+  // its tiles sweep them `reductionBlock` input channels at a time, so
+  // those channels' weights and input rows stay in the L1 cache.
+  int reductionBlock = 0;
+  int bandRows = 1;
   // conv2d on plain weights (depthwise-like): `channelBlock` channels by
   // `columnVectors` vectors of columns.
   int channelBlock = 4;

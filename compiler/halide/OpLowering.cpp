@@ -435,12 +435,16 @@ bool convUsesPackedWeight(mlir::Operation *operation) {
   // Output channels are the vector dimension: a group must hold whole
   // vectors (16 lanes with AVX-512), so that every vector reads one group's
   // input channels.
-  // Fewer than two vectors of channels at stride 1 over rows of a vector
-  // or more: vectors along the columns load fewer values per multiply-add.
+  // At stride 1 over rows of a vector or more, vectors along the columns
+  // load fewer values per multiply-add when there are fewer than two
+  // vectors of output channels, and store whole rows when a pointwise
+  // convolution has too few input channels to hide its output's transpose.
   auto stride = op.getStride();
   auto result = mlir::cast<mlir::RankedTensorType>(op.getResult().getType());
-  if (op.getGroups() == 1 && outPerGroup < 32 && stride[0] == 1 &&
-      stride[1] == 1 && result.getShape()[3] >= 16)
+  bool pointwise = weight.getShape()[2] == 1 && weight.getShape()[3] == 1;
+  if (op.getGroups() == 1 && stride[0] == 1 && stride[1] == 1 &&
+      result.getShape()[3] >= 16 &&
+      (outPerGroup < 32 || (pointwise && weight.getShape()[1] <= 64)))
     return false;
   return op.getGroups() == 1 ? outPerGroup >= 16 : outPerGroup % 16 == 0;
 }

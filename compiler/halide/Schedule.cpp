@@ -329,8 +329,16 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   } else {
     out.fuse(y, co, task).fuse(task, n, task);
   }
-  if (T >= 4 && S == 1)
+  if (T >= 4 && S == 1) {
+    // The tile's columns by a block of channels form one vector: it loads
+    // the accumulator's channel-major block whole and transposes it in
+    // registers, instead of gathering every column.
     out.vectorize(xi);
+    if (outChannels % lanes == 0) {
+      Var cio("cio"), cii("cii");
+      out.split(ci, cio, cii, kChannelBlock).vectorize(cii);
+    }
+  }
   if (schedule.parallel)
     out.parallel(task);
 

@@ -14,8 +14,9 @@ std::string Schedule::key() const {
          std::to_string(channelBlock) + "x" + std::to_string(columnVectors) +
          (parallel ? "p" : "s") + (rowsPerTask ? "r" : "") + "k" +
          std::to_string(reductionBlock) + "b" + std::to_string(bandRows) +
-         (tileRows ? "k" : "") + "u" + std::to_string(inputsInRegisters) + "r" +
-         std::to_string(taskRows) + "x" + std::to_string(taskBlocks);
+         (samplePartials ? "s" : "") + (tileRows ? "k" : "") + "u" +
+         std::to_string(inputsInRegisters) + "r" + std::to_string(taskRows) +
+         "x" + std::to_string(taskBlocks);
 }
 
 Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
@@ -126,11 +127,17 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
     int64_t inRegisters = std::max<int64_t>(1, 24 / perInput);
     int64_t lanes = schedule.vectorWidth * schedule.channelVectors;
     int64_t outputBlocks = (outputs + lanes - 1) / lanes;
-    int64_t shared = std::min<int64_t>(16, inputs * outputBlocks / 8);
+    int64_t shared = std::min<int64_t>(48, inputs * outputBlocks / 8);
     int64_t block = std::min<int64_t>(inputs, std::max(shared, inRegisters));
     schedule.inputsInRegisters = int(std::min(block, inRegisters));
     schedule.channelBlock =
         int(block / schedule.inputsInRegisters * schedule.inputsInRegisters);
+    // Rows of 16 columns or more with a gradient of 256 KiB or less: the
+    // tiles of one row, of every channel, share it from the L1 cache.
+    const int64_t *gradColumns = as_const_int(op.reduction.x.extent());
+    int64_t partialBytes = outputs * inputs * taps * 4;
+    schedule.samplePartials =
+        gradColumns && *gradColumns >= 16 && partialBytes <= 256 * 1024;
   }
   // Small kernels run on one thread: waking the pool costs more.
   schedule.parallel = op.work >= 32 * 1024;
@@ -473,7 +480,61 @@ void scheduleReduce(LoweredOp &op, const Schedule &schedule) {
 /// row, a register tile of one vector of output channels by every kernel
 /// column, accumulated over batch and image positions, then written out
 /// transposed.
+/// Weight gradients over large images with few channels: each sample's
+/// sums go to its own partial gradient (one thread task per sample), and
+/// every tile of it sweeps one row of the gradient, transposed for that row
+/// only, while the row and its inputs are in the L1 cache. The partials are
+/// added up at the end.
+void scheduleSamplePartials(LoweredOp &op, const Schedule &schedule) {
+  Func &acc = op.accumulator;
+  RDom &r = op.reduction;
+  int V = schedule.vectorWidth, U = schedule.inputsInRegisters;
+  int lanes = V * schedule.channelVectors;
+  Var u("u");
+  Func partial = acc.update().rfactor(r.z, u);
+  std::vector<Var> a = acc.args();     // (o, kx, ky, i)
+  std::vector<Var> p = partial.args(); // (o, kx, ky, i, u)
+  int64_t outputs = op.outputShape[0];
+  Var ao("ao"), av("av"), oo("oo"), ov("ov"), ib("ib"), iu("iu");
+  acc.compute_root().vectorize(a[0], V, TailStrategy::GuardWithIf);
+  acc.update().vectorize(a[0], V, TailStrategy::GuardWithIf);
+  partial.compute_root()
+      .bound(p[0], 0, int((outputs + lanes - 1) / lanes * lanes))
+      .vectorize(p[0], V)
+      .parallel(p[4]);
+  Stage update = partial.update();
+  update.split(p[0], oo, ov, lanes)
+      .split(ov, ao, av, V)
+      .split(p[3], ib, iu, U, TailStrategy::GuardWithIf)
+      .vectorize(av)
+      .unroll(ao)
+      .unroll(p[1])
+      .unroll(iu);
+  std::vector<VarOrRVar> order = {av, ao, p[1]};
+  if (schedule.tileRows)
+    order.push_back(p[2]);
+  order.push_back(iu);
+  order.push_back(r.x);
+  if (!schedule.tileRows)
+    order.push_back(p[2]);
+  for (VarOrRVar v :
+       {VarOrRVar(ib), VarOrRVar(oo), VarOrRVar(r.y), VarOrRVar(p[4])})
+    order.push_back(v);
+  update.reorder(order);
+  if (schedule.tileRows)
+    update.unroll(p[2]);
+  update.parallel(p[4]);
+  Func &transposed = op.stages.back();
+  std::vector<Var> t = transposed.args();
+  transposed.compute_at(partial, r.y).vectorize(t[0], V, TailStrategy::RoundUp);
+  materializePadding(op, schedule);
+}
+
 void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
+  if (schedule.samplePartials) {
+    scheduleSamplePartials(op, schedule);
+    return;
+  }
   Func &out = op.output, &acc = op.accumulator;
   Var kx = op.vars[0], ky = op.vars[1], i = op.vars[2], o = op.vars[3];
   int V = schedule.vectorWidth;

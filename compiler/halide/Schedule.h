@@ -38,6 +38,8 @@ struct Schedule {
   bool tileRows = false;
   // ... and that many input channels of the task's block at once.
   int inputsInRegisters = 1;
+  // ... into one partial gradient per sample, one row at a time.
+  bool samplePartials = false;
 
   /// A short text that becomes part of the kernel's cache key.
   std::string key() const;

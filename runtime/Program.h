@@ -98,9 +98,15 @@ struct ModelSpec {
   bool trainTakesRng = false; // dropout: the last input is {seed, step}
   void (*trainPrepare)(std::vector<Buffer> &params,
                        std::vector<Buffer> &prepared) = nullptr;
+  /// `needed[k]`: whether step k runs. Steps that only lead to gradients
+  /// of frozen parameters are skipped (their results are left unwritten).
   void (*trainStep)(std::vector<Buffer> &params, std::vector<Buffer> &prepared,
-                    std::vector<Buffer> &inputs,
-                    std::vector<Buffer> &results) = nullptr;
+                    std::vector<Buffer> &inputs, std::vector<Buffer> &results,
+                    const std::vector<bool> &needed) = nullptr;
+  /// For each step of trainStep, the steps whose results it reads, and for
+  /// each of trainResults the step that writes it.
+  std::vector<std::vector<int>> trainStepReads;
+  std::vector<int> trainResultSteps;
   void *optimizerKernel = nullptr;
 };
 

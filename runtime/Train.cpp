@@ -119,6 +119,31 @@ int64_t paramIndex(const ModelSpec &spec, const std::string &name) {
   throw Error("the program has no parameter '" + name + "'");
 }
 
+/// The steps of trainStep that lead to a result in use: everything but the
+/// gradients of parameters that are not trained.
+std::vector<bool> stepsNeeded(const ModelSpec &spec,
+                              const std::vector<bool> &trained) {
+  std::vector<bool> needed(spec.trainStepReads.size());
+  std::vector<int> pending;
+  for (size_t r = 0; r < spec.trainResults.size(); ++r) {
+    const std::string &name = spec.trainResults[r].name;
+    if (startsWith(name, "grad:") && !trained[paramIndex(spec, name.substr(5))])
+      continue;
+    if (spec.trainResultSteps[r] >= 0)
+      pending.push_back(spec.trainResultSteps[r]);
+  }
+  while (!pending.empty()) {
+    int k = pending.back();
+    pending.pop_back();
+    if (needed[k])
+      continue;
+    needed[k] = true;
+    pending.insert(pending.end(), spec.trainStepReads[k].begin(),
+                   spec.trainStepReads[k].end());
+  }
+  return needed;
+}
+
 struct StepOutcome {
   double loss = 0;
   int64_t correct = 0;
@@ -139,7 +164,8 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
     inputs.push_back(rngInput(t.seed, s.step));
   std::vector<Buffer> results = resultBuffers(spec, n);
   spec.trainPrepare(s.params, prepared);
-  spec.trainStep(s.params, prepared, inputs, results);
+  spec.trainStep(s.params, prepared, inputs, results,
+                 stepsNeeded(spec, trained));
   s.step += 1;
 
   StepOutcome outcome;
@@ -167,7 +193,8 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
             best = c;
         outcome.correct += best == batch.classes[i];
       }
-    } else {
+    } else if (!startsWith(name, "grad:") ||
+               trained[paramIndex(spec, name.substr(5))]) {
       const float *v = b.data();
       for (int64_t i = 0; i < int64_t(b.number_of_elements()); ++i)
         if (!std::isfinite(v[i]))
@@ -405,7 +432,13 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
             << perEpoch << " batches of " << t.batch << " per epoch, "
             << t.epochs << (t.epochs == 1 ? " epoch, " : " epochs, ")
             << t.optimizer << " lr " << t.lr << ", " << trainedCount
-            << " trained parameters\n";
+            << " trained parameters";
+  std::vector<bool> needed = stepsNeeded(spec, trained);
+  int64_t skipped = std::count(needed.begin(), needed.end(), false);
+  if (skipped)
+    std::cerr << " (" << skipped << " of " << needed.size()
+              << " steps skipped: they lead only to frozen gradients)";
+  std::cerr << "\n";
   double start = now(), lastSaved = now();
   int64_t imagesDone = 0;
   std::vector<Buffer> prepared;

@@ -8,6 +8,7 @@
 #include "compiler/codegen/Plan.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 namespace netc::codegen {
@@ -57,11 +58,63 @@ void emitTensors(std::ostringstream &os, const char *field,
   os << "  };\n";
 }
 
+/// For each step, the earlier steps whose results it reads.
+std::vector<std::vector<int>> stepReads(const FunctionPlan &f) {
+  std::map<std::string, int> writer;
+  std::vector<std::vector<int>> reads(f.steps.size());
+  for (size_t k = 0; k < f.steps.size(); ++k) {
+    for (const std::string &arg : f.steps[k].args) {
+      auto it = writer.find(arg);
+      if (it != writer.end() && std::find(reads[k].begin(), reads[k].end(),
+                                          it->second) == reads[k].end())
+        reads[k].push_back(it->second);
+    }
+    writer[f.steps[k].result] = int(k);
+  }
+  return reads;
+}
+
+/// The step that writes each of the function's results (-1: none).
+std::vector<int> resultSteps(const FunctionPlan &f) {
+  std::vector<int> steps;
+  for (const std::string &ref : f.outputRefs) {
+    int writer = -1;
+    for (size_t k = 0; k < f.steps.size(); ++k)
+      if (f.steps[k].result == ref)
+        writer = int(k);
+    steps.push_back(writer);
+  }
+  return steps;
+}
+
+/// Steps that every result but parameter gradients depends on: they always
+/// run.
+std::vector<bool> alwaysNeeded(const FunctionPlan &f,
+                               const std::vector<std::string> &results) {
+  std::vector<std::vector<int>> reads = stepReads(f);
+  std::vector<int> writers = resultSteps(f), pending;
+  for (size_t r = 0; r < results.size(); ++r)
+    if (results[r].rfind("grad:", 0) != 0 && writers[r] >= 0)
+      pending.push_back(writers[r]);
+  std::vector<bool> always(f.steps.size());
+  while (!pending.empty()) {
+    int k = pending.back();
+    pending.pop_back();
+    if (always[k])
+      continue;
+    always[k] = true;
+    pending.insert(pending.end(), reads[k].begin(), reads[k].end());
+  }
+  return always;
+}
+
 /// `prepareName(p, q)`: the steps on parameters alone; `runName(p, q, in,
-/// out)`: the steps of one run over a batch.
+/// out)`: the steps of one run over a batch. With `always` (training), the
+/// other kernels run only when `needed` says so.
 void emitFunction(std::ostringstream &os, const char *prepareName,
                   const char *runName, const FunctionPlan &f,
-                  const char *prepareComment, const char *runComment) {
+                  const char *prepareComment, const char *runComment,
+                  const std::vector<bool> &always = {}) {
   os << prepareComment << "static void " << prepareName
      << "(std::vector<Buffer> &p, std::vector<Buffer> &q) {\n"
      << "  q.clear();\n";
@@ -79,14 +132,20 @@ void emitFunction(std::ostringstream &os, const char *prepareName,
      << runComment << "static void " << runName
      << "(std::vector<Buffer> &p, std::vector<Buffer> &q,\n"
      << std::string(13 + std::string(runName).size(), ' ')
-     << "std::vector<Buffer> &in, std::vector<Buffer> &out) {\n"
+     << "std::vector<Buffer> &in, std::vector<Buffer> &out"
+     << (always.empty()
+             ? ""
+             : ",\n" + std::string(13 + std::string(runName).size(), ' ') +
+                   "const std::vector<bool> &needed")
+     << ") {\n"
      << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n\n"
      << "  // Activations share one arena by liveness: "
      << f.arenaFloatsPerSample << " floats per sample\n"
      << "  // (" << f.unplannedFloatsPerSample << " without sharing).\n"
      << "  float *arena = netc::rt::arena(N * "
      << std::max<int64_t>(f.arenaFloatsPerSample, 1) << ");\n";
-  for (const PlanStep &step : f.steps) {
+  for (size_t k = 0; k < f.steps.size(); ++k) {
+    const PlanStep &step = f.steps[k];
     os << "\n  // " << step.layer << ": " << step.op << " ";
     for (size_t i = 0; i < step.argShapes.size(); ++i)
       os << (i ? ", " : "") << step.argShapes[i];
@@ -109,6 +168,8 @@ void emitFunction(std::ostringstream &os, const char *prepareName,
       else if (step.result.rfind("out[", 0) != 0)
         os << "  Buffer " << step.result << " = makeBuffer({"
            << shapeList(step.shape) << "});\n";
+      if (!always.empty() && !always[k])
+        os << "  if (needed[" << k << "])\n  ";
       os << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
          << step.symbol;
       for (const std::string &arg : step.args)
@@ -148,6 +209,21 @@ void emitTraining(std::ostringstream &os, const ProgramPlan &plan) {
   if (tp.takesRng)
     os << "  spec.trainTakesRng = true; // dropout masks: in.back() is (seed, "
           "step)\n";
+  // What each step reads: the program skips the steps that only lead to
+  // gradients of parameters frozen at run time.
+  std::vector<std::vector<int>> reads = stepReads(tp.step);
+  os << "  spec.trainStepReads = {";
+  for (size_t k = 0; k < reads.size(); ++k) {
+    os << (k % 8 ? " " : "\n      ") << "{";
+    for (size_t j = 0; j < reads[k].size(); ++j)
+      os << (j ? ", " : "") << reads[k][j];
+    os << "},";
+  }
+  os << "\n  };\n  spec.trainResultSteps = {";
+  std::vector<int> writers = resultSteps(tp.step);
+  for (size_t r = 0; r < writers.size(); ++r)
+    os << (r ? ", " : "") << writers[r];
+  os << "};\n";
   os << "  spec.trainPrepare = train_prepare;\n"
      << "  spec.trainStep = train_step;\n"
      << "  spec.optimizerKernel = reinterpret_cast<void *>("
@@ -182,7 +258,10 @@ std::string emitDriver(const ProgramPlan &plan) {
         "// Training: weights rearranged for the kernels, after each update.\n",
         "// One training step: the forward pass in training mode, the losses,\n"
         "// then the backward pass, layer by layer in reverse. Results: "
-        "see spec.train.results.\n");
+        "see spec.train.results.\n"
+        "// Kernels that lead only to parameter gradients run when needed[k]:\n"
+        "// not for parameters frozen at run time.\n",
+        alwaysNeeded(plan.train.step, plan.train.results));
   os << "int main(int argc, char **argv) {\n"
      << "  netc::rt::ModelSpec spec;\n"
      << "  spec.name = " << quoted(plan.model) << ";\n"

@@ -4,6 +4,7 @@
 
 #include "Error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -96,20 +97,32 @@ Dataset syntheticDataset(const std::vector<int64_t> &input, int64_t classes,
   int64_t size = d.channels * d.height * d.width;
   d.images.resize(size_t(count * size));
   d.labels.resize(size_t(count));
+  // Labels: the best of `classes` random projections of the image's mean
+  // over each of `features` runs of values, so that they can be learnt
+  // and cost little to make for large images and many classes.
   Random random(mixSeed(seed, 0x53594e54ull));
-  std::vector<float> projection(size_t(classes * size));
+  int64_t features = std::min<int64_t>(size, 64);
+  std::vector<float> projection(size_t(classes * features));
   for (float &p : projection)
     p = random.normal();
+  std::vector<double> mean(static_cast<size_t>(features));
   for (int64_t i = 0; i < count; ++i) {
     float *image = d.images.data() + i * size;
     for (int64_t j = 0; j < size; ++j)
       image[j] = random.uniform();
+    for (int64_t f = 0; f < features; ++f) {
+      int64_t begin = f * size / features, end = (f + 1) * size / features;
+      double sum = 0;
+      for (int64_t j = begin; j < end; ++j)
+        sum += image[j] - 0.5f;
+      mean[f] = sum / double(end - begin);
+    }
     int32_t best = 0;
     double bestScore = -1e300;
     for (int64_t k = 0; k < classes; ++k) {
       double score = 0;
-      for (int64_t j = 0; j < size; ++j)
-        score += projection[k * size + j] * (image[j] - 0.5f);
+      for (int64_t f = 0; f < features; ++f)
+        score += projection[k * features + f] * mean[f];
       if (score > bestScore)
         bestScore = score, best = int32_t(k);
     }

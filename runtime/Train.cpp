@@ -439,7 +439,7 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
     std::cerr << " (" << skipped << " of " << needed.size()
               << " steps skipped: they lead only to frozen gradients)";
   std::cerr << "\n";
-  double start = now(), lastSaved = now();
+  double start = now(), lastSaved = now(), validating = 0;
   int64_t imagesDone = 0;
   std::vector<Buffer> prepared;
   // Ctrl-C or a termination request: save the position, stop, resume later.
@@ -522,9 +522,12 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
     double trainTop1 =
         100.0 * double(correct) / double(std::max<int64_t>(seen, 1));
     Validation v;
-    if (validation)
+    if (validation) {
+      double validationStart = now();
       v = validate(spec, s, testSet, input, normalize,
                    std::max<int64_t>(t.batch, 64));
+      validating += now() - validationStart;
+    }
     if (t.schedule == "plateau") {
       if (s.plateauLr < 0)
         s.plateauLr = t.lr;
@@ -559,11 +562,16 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
           << seconds << std::endl;
   }
   double seconds = now() - start;
+  // The rate counts the time spent training, not validating.
   std::cout << spec.name << ": trained " << imagesDone << " images in "
             << std::fixed << std::setprecision(1) << seconds << " s ("
             << std::setprecision(0)
-            << double(imagesDone) / std::max(seconds, 1e-9)
-            << " images/s); weights and state in " << save << std::endl;
+            << double(imagesDone) / std::max(seconds - validating, 1e-9)
+            << " images/s";
+  if (validating > 0)
+    std::cout << "; " << std::setprecision(1) << validating
+              << " s of it validating";
+  std::cout << "); weights and state in " << save << std::endl;
   return 0;
 }
 

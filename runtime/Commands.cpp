@@ -295,13 +295,14 @@ std::vector<Buffer> randomParams(const ModelSpec &spec, uint32_t seed) {
 }
 
 int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
-          int iterations, int threads, bool json, bool training) {
+          int iterations, int threads, bool json, bool training,
+          const std::vector<std::string> &freeze) {
   std::vector<Buffer> params =
       weights.empty() ? randomParams(spec, 0) : loadParams(spec, weights);
   std::vector<Buffer> inputs, outputs, prepared;
   std::function<void()> trainingStep;
   if (training)
-    trainingStep = makeTrainingStep(spec, params, batch);
+    trainingStep = makeTrainingStep(spec, params, batch, freeze);
   spec.prepare(params, prepared);
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;
@@ -452,10 +453,17 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                        "Weights (.safetensors); random when not given");
   benchCmd->add_flag("--json", benchJson, "Print one JSON object");
   bool benchTrain = false;
-  if (spec.trainStep)
+  std::vector<std::string> benchFreeze;
+  if (spec.trainStep) {
     benchCmd->add_flag("--train", benchTrain,
                        "Time training steps (forward, backward, update) "
                        "on random data instead of inference");
+    benchCmd
+        ->add_option("--freeze", benchFreeze,
+                     "With --train: keep parameters under these name "
+                     "prefixes fixed (fine-tuning)")
+        ->delimiter(',');
+  }
 
   CLI::App *trainCmd = nullptr, *stepCmd = nullptr;
   TrainOptions trainOptions;
@@ -563,7 +571,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
       return bench(spec, benchWeights, batch, iterations,
                    threads > 0 ? threads
                                : int(std::thread::hardware_concurrency()),
-                   benchJson, benchTrain);
+                   benchJson, benchTrain, benchFreeze);
   } catch (const Error &e) {
     std::cerr << spec.name << ": error: " << e.what() << "\n";
     return 1;

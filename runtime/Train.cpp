@@ -577,7 +577,8 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
 
 std::function<void()> makeTrainingStep(const ModelSpec &spec,
                                        const std::vector<Buffer> &params,
-                                       int64_t batch) {
+                                       int64_t batch,
+                                       const std::vector<std::string> &freeze) {
   auto s = std::make_shared<State>();
   for (const Buffer &p : params)
     s->params.push_back(p.data() ? p.copy() : Buffer());
@@ -594,7 +595,8 @@ std::function<void()> makeTrainingStep(const ModelSpec &spec,
   auto prepared = std::make_shared<std::vector<Buffer>>();
   std::vector<bool> trained(spec.params.size());
   for (size_t i = 0; i < spec.params.size(); ++i)
-    trained[i] = spec.params[i].trainable;
+    trained[i] =
+        spec.params[i].trainable && !underPrefix(spec.params[i].name, freeze);
   TrainSettings t = spec.train;
   // A tiny learning rate keeps random weights from diverging over many
   // timed steps; the work is the same.

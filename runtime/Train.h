@@ -28,10 +28,11 @@ struct TrainOptions {
 int train(const ModelSpec &spec, const TrainOptions &options);
 
 /// A closure that runs one full training step (forward, backward, optimizer
-/// update) on a fixed random batch, starting from `params`: for `bench`.
-std::function<void()> makeTrainingStep(const ModelSpec &spec,
-                                       const std::vector<Buffer> &params,
-                                       int64_t batch);
+/// update) on a fixed random batch, starting from `params`, with the
+/// parameters under the `freeze` prefixes fixed: for `bench`.
+std::function<void()>
+makeTrainingStep(const ModelSpec &spec, const std::vector<Buffer> &params,
+                 int64_t batch, const std::vector<std::string> &freeze = {});
 
 /// One training step on given tensors, for checking gradients against other
 /// frameworks: writes every result (gradients, batch statistics, losses)

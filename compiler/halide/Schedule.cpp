@@ -254,11 +254,6 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
   materializePadding(op, schedule);
 }
 
-/// Convolution with packed weights: a register tile of output columns by
-/// blocks of output channels (channels innermost in the tile and in the
-/// packed weight, whose blocks the tile streams in order), accumulated over
-/// input channels and taps, then written to the NCHW output column-vector
-/// by column-vector.
 /// The accumulator of a packed convolution over a band of rows, computed
 /// at the output's `task`: the register tile of `tileColumns` columns by
 /// `blocks` channel blocks sweeps the band once per `reductionBlock` input
@@ -292,6 +287,11 @@ void scheduleBandAccumulator(LoweredOp &op, const Schedule &schedule,
       .unroll(a[3]);
 }
 
+/// Convolution with packed weights: a register tile of output columns by
+/// blocks of output channels (channels innermost in the tile and in the
+/// packed weight, whose blocks the tile streams in order), accumulated over
+/// input channels and taps, then transposed in registers into the NCHW
+/// output.
 void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   Func &out = op.output, &conv = op.accumulator;
   // Phased outputs are (px, xq, py, yq, c, n): x and y stand for xq and
@@ -322,10 +322,10 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
   } else {
     out.reorder(xi, ci, xo, y, co, n);
   }
-  Var yo("yo"), yi("yi");
   if (schedule.reductionBlock) {
     // A band of rows per task: its accumulators stay in cache while the
     // tiles sweep the band one block of input channels at a time.
+    Var yo("yo"), yi("yi");
     out.split(y, yo, yi, schedule.bandRows, TailStrategy::ShiftInwards)
         .fuse(yo, co, task)
         .fuse(task, n, task);
@@ -476,10 +476,6 @@ void scheduleReduce(LoweredOp &op, const Schedule &schedule) {
   partial.update().reorder(order).vectorize(u);
 }
 
-/// Weight gradients as outer products: for each input channel and kernel
-/// row, a register tile of one vector of output channels by every kernel
-/// column, accumulated over batch and image positions, then written out
-/// transposed.
 /// Weight gradients over large images with few channels: each sample's
 /// sums go to its own partial gradient (one thread task per sample), and
 /// every tile of it sweeps one row of the gradient, transposed for that row
@@ -530,6 +526,10 @@ void scheduleSamplePartials(LoweredOp &op, const Schedule &schedule) {
   materializePadding(op, schedule);
 }
 
+/// Weight gradients as outer products: for each input channel and kernel
+/// row, a register tile of one vector of output channels by every kernel
+/// column, accumulated over batch and image positions, then written out
+/// transposed.
 void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   if (schedule.samplePartials) {
     scheduleSamplePartials(op, schedule);

@@ -243,6 +243,7 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
     acc(ci, x, y, cb, n) += value * transposed(ci, r.x, r.y, r.z, cb);
     k.result = acc(c % B, x, y, c / B, n);
   } else {
+    k.outputsPerGroup = inPerGroup;
     acc(x, y, c, n) = 0.0f;
     acc(x, y, c, n) += value * weight(r.x, r.y, c - group * inPerGroup, o);
   }

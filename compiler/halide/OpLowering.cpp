@@ -97,9 +97,12 @@ LoweredOp lowerConv(Conv2DOp op) {
   int64_t outPerGroup = w[0] / groups, inPerGroup = w[1];
 
   Var x("x"), y("y"), c("c"), n("n");
-  // The unpacked schedule computes whole vectors of columns past the right
-  // edge, so it always reads the input through a zero border.
-  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3] || !k.packedWeight;
+  // The unpacked schedule computes whole vectors of columns: rows narrower
+  // than the widest vector (16) go past the right edge, so they read the
+  // input through a zero border.
+  int64_t outWidth = shapeOf(op.getResult())[3];
+  bool hasPadding = pad[0] || pad[1] || pad[2] || pad[3] ||
+                    (!k.packedWeight && outWidth < 16);
   Func padded = hasPadding ? zeroPadded(input, in[3], in[2]) : Func(input);
   RDom r(0, static_cast<int>(w[3]), 0, static_cast<int>(w[2]), 0,
          static_cast<int>(inPerGroup), "r");

@@ -225,7 +225,11 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
   int tileWidth = width < V ? V : V * schedule.columnVectors;
   Var xo("xo"), xi("xi"), co("co"), ci("ci"), task("task");
   Var yo("yo"), yi("yi"), cg("cg"), cb("cb");
-  out.split(x, xo, xi, tileWidth, TailStrategy::GuardWithIf)
+  // Without a border the last tile of a row shifts inwards, so that no
+  // tile reads past the input's edge.
+  TailStrategy lastTile = op.paddedInput.defined() ? TailStrategy::GuardWithIf
+                                                   : TailStrategy::ShiftInwards;
+  out.split(x, xo, xi, tileWidth, lastTile)
       .split(c, co, ci, CB, TailStrategy::GuardWithIf)
       .split(y, yo, yi, schedule.taskRows, TailStrategy::GuardWithIf)
       .split(co, cg, cb, schedule.taskBlocks, TailStrategy::GuardWithIf)
@@ -251,7 +255,17 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
   if (CB > 1)
     conv.update().unroll(c);
 
-  materializePadding(op, schedule);
+  // When the channels of a task read only their own groups' inputs
+  // (depthwise layers), each task borders just the rows it reads, while
+  // they are in cache; otherwise the input is bordered once for all.
+  if (op.paddedInput.defined() && op.outputsPerGroup > 0 &&
+      op.outputsPerGroup <= CB) {
+    Func &padded = op.paddedInput;
+    padded.compute_at(out, task).vectorize(padded.args()[0], V,
+                                           TailStrategy::GuardWithIf);
+  } else {
+    materializePadding(op, schedule);
+  }
 }
 
 /// The accumulator of a packed convolution over a band of rows, computed

@@ -152,7 +152,8 @@ public:
                             halide::LoweredOp &lowered) {
     auto it = kernels_.find(key);
     if (it == kernels_.end()) {
-      halide::Schedule schedule = halide::defaultSchedule(lowered, target_);
+      halide::Schedule schedule =
+          halide::defaultSchedule(lowered, target_, batch_);
       halide::CompiledKernel kernel = compiler_.compile(lowered, key, schedule);
       (kernel.fromCache ? cached_ : compiled_)++;
       if (options_.verbose)
@@ -165,6 +166,10 @@ public:
     }
     return it->second.symbol;
   }
+
+  /// The batch that the schedules of the kernels compiled from now on are
+  /// chosen for (they are correct for any).
+  void setBatch(int64_t batch) { batch_ = batch; }
 
   /// The plan of `func`; results with a batch dimension are copied into
   /// out[i], the others are written there directly.
@@ -181,6 +186,7 @@ private:
   Halide::Target target_;
   const BuildOptions &options_;
   std::ostream &log_;
+  int64_t batch_ = 1;
   std::map<std::string, size_t> paramIndex_;
   std::vector<std::string> objects_;
   std::map<std::string, halide::CompiledKernel> kernels_; // by key
@@ -419,6 +425,9 @@ bool planTraining(mlir::ModuleOp module, const dsl::Graph &graph,
   }
   plan.training = true;
   TrainPlan &tp = plan.train;
+  // Training steps run on batches: kernels with little work per sample
+  // still spread over threads.
+  planner.setBatch(std::max<int64_t>(1, graph.train.batch));
   if (!planner.planFunction(train, tp.step))
     return false;
   for (auto [i, name] : llvm::enumerate(names)) {

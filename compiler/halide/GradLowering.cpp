@@ -519,6 +519,20 @@ void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
   ImageParam input = bufferFor(op.getInput(), "input");
   k.args = {grad, input};
   Window w = windowOf(op.getKernel(), op.getStride(), op.getPad());
+  if (w.kw == 1 && w.kh == 1) {
+    // One-value windows (a subsampling shortcut): every input value is its
+    // window's maximum or in none; each reads its gradient.
+    Var x("x"), y("y"), c("c"), n("n");
+    Expr ox = (x + w.pl) / w.sw, oy = (y + w.pt) / w.sh;
+    Expr hit = (x + w.pl) % w.sw == 0 && (y + w.pt) % w.sh == 0 &&
+               ox < int(out[3]) && oy < int(out[2]);
+    defineOutput(
+        k, "maxpool2d_grad", {x, y, c, n},
+        select(hit,
+               grad(min(ox, int(out[3]) - 1), min(oy, int(out[2]) - 1), c, n),
+               0.0f));
+    return;
+  }
   Func padded =
       zeroPadded(input, in[3], in[2], -std::numeric_limits<float>::infinity());
   // The first maximum of each window (row by row), as PyTorch picks it,

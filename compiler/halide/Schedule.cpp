@@ -19,7 +19,8 @@ std::string Schedule::key() const {
          "x" + std::to_string(taskBlocks);
 }
 
-Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
+Schedule defaultSchedule(const LoweredOp &op, const Target &target,
+                         int64_t batch) {
   Schedule schedule;
   schedule.vectorWidth = target.has_feature(Target::AVX512) ? 16
                          : target.has_feature(Target::AVX)  ? 8
@@ -140,7 +141,7 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target) {
         gradColumns && *gradColumns >= 16 && partialBytes <= 256 * 1024;
   }
   // Small kernels run on one thread: waking the pool costs more.
-  schedule.parallel = op.work >= 32 * 1024;
+  schedule.parallel = op.work * batch >= 32 * 1024;
   return schedule;
 }
 
@@ -628,9 +629,14 @@ void scheduleScatter(LoweredOp &op, const Schedule &schedule) {
   Var cn("cn");
   out.vectorize(v[0], V, TailStrategy::GuardWithIf);
   if (v.size() == 4) {
+    // Zeros and scatter split the planes alike, so that a thread mostly
+    // adds to the planes it zeroed.
+    out.fuse(v[2], v[3], cn);
     out.update().fuse(v[2], v[3], cn);
-    if (schedule.parallel)
+    if (schedule.parallel) {
+      out.parallel(cn);
       out.update().parallel(cn);
+    }
   }
   // Where each point scatters to (a pooling window's maximum).
   scheduleImageStages(op, schedule);

@@ -45,8 +45,10 @@ struct Schedule {
   std::string key() const;
 };
 
-/// The default schedule for `op` on `target`.
-Schedule defaultSchedule(const LoweredOp &op, const Halide::Target &target);
+/// The default schedule for `op` on `target`, chosen for batches of
+/// `batch` samples (it is correct for any).
+Schedule defaultSchedule(const LoweredOp &op, const Halide::Target &target,
+                         int64_t batch = 1);
 
 /// Applies `schedule` to the kernel's Funcs.
 void applySchedule(LoweredOp &op, const Schedule &schedule);

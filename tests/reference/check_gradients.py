@@ -108,11 +108,23 @@ def heads_case(r):
             "  optimizer = sgd(lr=0.1)\n}\n")
 
 
+def subsample_case(r):
+    # One-value windows (ResNet's subsampling shortcut): the gradient goes
+    # back to every stride-th value, zero elsewhere.
+    s = r.choice([2, 3])
+    size = r.randint(4, 9)
+    return (f"maxpool k=1 stride={s} on {size}x{size + 2}",
+            f"model m {{\n  input x: f32[2, {size}, {size + 2}]\n"
+            f"  y = x -> c0: conv(4, k=3, pad=1) -> tanh -> maxpool(k=1, stride={s})\n"
+            f"        -> c1: conv(3, k=1) -> sigmoid -> flatten\n"
+            f"  output logits = y -> fc: dense(5)\n}}\n" + TRAIN % "cross_entropy(logits)")
+
+
 # New families go last: each case's seed follows its position, and the
 # earlier cases keep theirs (a ReLU near zero makes some seeds' finite
 # differences straddle the kink).
 FAMILIES = [conv_case, pool_case, batchnorm_case, structure_case, heads_case,
-            strided_conv_case]
+            strided_conv_case, subsample_case]
 if os.environ.get("NETC_GRAD_FAMILY"):
     FAMILIES = [f for f in FAMILIES if f.__name__ == os.environ["NETC_GRAD_FAMILY"]]
 

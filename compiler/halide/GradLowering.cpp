@@ -536,8 +536,8 @@ void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
   Func padded =
       zeroPadded(input, in[3], in[2], -std::numeric_limits<float>::infinity());
   // The first maximum of each window (row by row), as PyTorch picks it,
-  // found for a vector of windows at a time (Pattern::Scatter schedules
-  // it); each window then adds its gradient there.
+  // found for a vector of windows at a time; each window then adds its
+  // gradient there (Pattern::Scatter: one plane at a time, in cache).
   Var ox("ox"), oy("oy"), c("c"), n("n"), x("x"), y("y");
   RDom rw(0, w.kw, 0, w.kh, "rw");
   Func place("argmax");
@@ -553,11 +553,11 @@ void lowerMaxPoolGrad(MaxPool2DGradOp op, LoweredOp &k) {
   Expr best[] = {found[1], found[2]};
   Expr ix = clamp(r.x * w.sw - w.pl + best[0], 0, int(in[3]) - 1);
   Expr iy = clamp(r.y * w.sh - w.pt + best[1], 0, int(in[2]) - 1);
-  Func dx("maxpool2d_grad");
+  Func dx("maxpool2d_grad_sum");
   dx(x, y, c, n) = 0.0f;
   dx(ix, iy, c, n) += grad(r.x, r.y, c, n);
-  k.output = dx;
-  k.vars = {x, y, c, n};
+  defineOutput(k, "maxpool2d_grad", {x, y, c, n}, dx(x, y, c, n));
+  k.accumulator = dx;
   k.pattern = Pattern::Scatter;
 }
 

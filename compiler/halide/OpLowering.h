@@ -25,7 +25,8 @@ enum class Pattern {
            // `reduction` (transposed convolutions, gradients of dense)
   Reduce,  // a small output summed over the batch and the image: the
            // reduction's first dimension split into vector lanes (rfactor)
-  Scatter, // output(f(r)) += …: each reduction point adds where it points
+  Scatter, // sums(f(r)) += … (the accumulator), one plane at a time: each
+           // reduction point adds where it points; the output copies it
   OuterProduct, // conv weight gradients: the accumulator is (o, kx, ky, i),
                 // vectors of o times each kx's input value, summed over the
                 // reduction; the output is its transpose (kx, ky, i, o)

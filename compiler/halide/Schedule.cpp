@@ -619,27 +619,27 @@ void scheduleOuterProduct(LoweredOp &op, const Schedule &schedule) {
   materializePadding(op, schedule);
 }
 
-/// A scatter (`output(f(r)) += …` over a reduction): the initial zeros as
-/// vectors, the scatter spread over channels and batch, which it never
+/// A scatter (`sum(f(r)) += …` over a reduction) into one plane at a time:
+/// the stages it reads (a pooling window's maximum) and its sums are
+/// computed per plane, threads over channels and batch, which it never
 /// crosses.
 void scheduleScatter(LoweredOp &op, const Schedule &schedule) {
-  Func &out = op.output;
+  Func &out = op.output, &dx = op.accumulator;
   std::vector<Var> &v = op.vars;
   int V = schedule.vectorWidth;
   Var cn("cn");
-  out.vectorize(v[0], V, TailStrategy::GuardWithIf);
-  if (v.size() == 4) {
-    // Zeros and scatter split the planes alike, so that a thread mostly
-    // adds to the planes it zeroed.
-    out.fuse(v[2], v[3], cn);
-    out.update().fuse(v[2], v[3], cn);
-    if (schedule.parallel) {
-      out.parallel(cn);
-      out.update().parallel(cn);
-    }
+  // One task per plane: the windows' maxima, the zeros and the scatter of
+  // a plane stay in cache; the output is written once.
+  out.fuse(v[2], v[3], cn).vectorize(v[0], V, TailStrategy::GuardWithIf);
+  if (schedule.parallel)
+    out.parallel(cn);
+  dx.compute_at(out, cn).vectorize(dx.args()[0], V, TailStrategy::GuardWithIf);
+  for (Func &stage : op.stages) {
+    std::vector<Var> args = stage.args();
+    stage.compute_at(out, cn).vectorize(args[0], V, TailStrategy::GuardWithIf);
+    for (int u = 0; u < stage.num_update_definitions(); ++u)
+      stage.update(u).vectorize(args[0], V, TailStrategy::GuardWithIf);
   }
-  // Where each point scatters to (a pooling window's maximum).
-  scheduleImageStages(op, schedule);
 }
 
 } // namespace

@@ -6,6 +6,9 @@ PyTorch frozen TorchScript (torch.jit.freeze + optimize_for_inference, which
 uses oneDNN), and ONNX Runtime (onnxruntime-node, fed the torch.onnx export).
 It prints median times, netc's speed ratio to each peer (above 1: netc is
 faster), and the fraction of the machine's peak FLOP/s that netc reaches.
+On a shared machine speed drifts within minutes: each case runs netc and
+the peers one after the other `--rounds` times, and each time quoted is the
+median of its rounds' medians.
 
     python3 bench/run.py                          # every case, 1 and 2 threads
     python3 bench/run.py --cases lenet5:1 resnet18:1 --threads 2
@@ -54,6 +57,8 @@ def main():
                         help="MODEL:BATCH, e.g. resnet18:16")
     parser.add_argument("--threads", nargs="*", type=int, default=[1, 2])
     parser.add_argument("--iters", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="netc and the peers in turn, this many times")
     parser.add_argument("--no-ort", action="store_true", help="skip ONNX Runtime")
     args = parser.parse_args()
 
@@ -89,20 +94,24 @@ def main():
                 torch.jit.freeze(torch.jit.trace(model, x, strict=False)))
         for threads in args.threads:
             torch.set_num_threads(threads)
-            out = subprocess.run([program, "--threads", str(threads), "bench",
-                                  "--batch", str(batch), "--iters", str(args.iters),
-                                  "--json"], capture_output=True, text=True, check=True)
-            netc_ms = json.loads(out.stdout)["median_ms"]
-            eager_ms = time_torch(model, x, args.iters)
-            jit_ms = time_torch(frozen, x, args.iters)
-            ort_ms = None
-            if not args.no_ort:
-                out = subprocess.run(
-                    ["node", os.path.join(ROOT, "bench", "ort_bench.js"), onnx_path,
-                     ",".join(map(str, (batch, *shape))), str(threads), str(args.iters)],
-                    capture_output=True, text=True)
-                if out.returncode == 0:
-                    ort_ms = json.loads(out.stdout)["median_ms"]
+            rounds = {"netc": [], "eager": [], "jit": [], "ort": []}
+            for _ in range(args.rounds):
+                out = subprocess.run([program, "--threads", str(threads), "bench",
+                                      "--batch", str(batch), "--iters", str(args.iters),
+                                      "--json"], capture_output=True, text=True, check=True)
+                rounds["netc"].append(json.loads(out.stdout)["median_ms"])
+                rounds["eager"].append(time_torch(model, x, args.iters))
+                rounds["jit"].append(time_torch(frozen, x, args.iters))
+                if not args.no_ort:
+                    out = subprocess.run(
+                        ["node", os.path.join(ROOT, "bench", "ort_bench.js"), onnx_path,
+                         ",".join(map(str, (batch, *shape))), str(threads),
+                         str(args.iters)], capture_output=True, text=True)
+                    if out.returncode == 0:
+                        rounds["ort"].append(json.loads(out.stdout)["median_ms"])
+            netc_ms, eager_ms, jit_ms = (statistics.median(rounds[k])
+                                         for k in ("netc", "eager", "jit"))
+            ort_ms = statistics.median(rounds["ort"]) if rounds["ort"] else None
             best = min(t for t in (eager_ms, jit_ms, ort_ms) if t)
             peak = 2 * macs / (netc_ms / 1e3) / 1e9 / peaks[threads]
             rows.append((case, threads, netc_ms, eager_ms, jit_ms, ort_ms, best, peak))

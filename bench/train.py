@@ -6,7 +6,9 @@ times full training steps (forward, backward, optimizer update) with the
 program's `bench --train`, then the same model, batch, optimizer and thread
 count in PyTorch eager (each in its own process, so that peak resident
 memory is each one's own). It prints median step times, images/s, netc's
-speed ratio (above 1: netc is faster) and peak resident memory.
+speed ratio (above 1: netc is faster) and peak resident memory. Speed
+drifts within minutes on a shared machine: netc and PyTorch run in turn
+`--rounds` times, and each time quoted is the median of the rounds'.
 
     python3 bench/train.py                           # every case, 2 threads
     python3 bench/train.py --cases lenet5:128 --threads 1 2
@@ -14,6 +16,7 @@ speed ratio (above 1: netc is faster) and peak resident memory.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,6 +82,8 @@ def main():
                         help="MODEL:BATCH, e.g. resnet20:128")
     parser.add_argument("--threads", nargs="*", type=int, default=[2])
     parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="netc and PyTorch in turn, this many times")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="netc-train-bench-")
     rows = []
@@ -97,20 +102,27 @@ def main():
         classes = summary["outputs"][0]["shape"][0]
         negate = train["loss"][0]["negate"]
         for threads in args.threads:
-            out, netc_rss = peak_rss_of([program, "--threads", str(threads), "bench",
-                                         "--train", "--batch", str(batch), "--iters",
-                                         str(args.iters), "--json"])
-            netc_ms = json.loads(out)["median_ms"]
             script = TORCH_STEP.format(refs=os.path.join(ROOT, "tests", "reference"),
                                        threads=threads, name=name, train=train,
                                        batch=batch, shape=shape, classes=classes,
                                        negate=negate, iters=args.iters)
-            out, torch_rss = peak_rss_of(["/usr/bin/python3", "-c", script])
-            torch_result = json.loads(out)
-            rows.append((name, batch, threads, netc_ms, torch_result["median_ms"],
-                         netc_rss, torch_rss))
+            netc_times, torch_times, netc_rss, torch_rss = [], [], 0, 0
+            for _ in range(args.rounds):
+                out, rss = peak_rss_of([program, "--threads", str(threads), "bench",
+                                        "--train", "--batch", str(batch), "--iters",
+                                        str(args.iters), "--json"])
+                netc_times.append(json.loads(out)["median_ms"])
+                netc_rss = max(netc_rss, rss)
+                out, rss = peak_rss_of(["/usr/bin/python3", "-c", script])
+                torch_times.append(json.loads(out)["median_ms"])
+                torch_rss = max(torch_rss, rss)
+            netc_ms = statistics.median(netc_times)
+            torch_ms = statistics.median(torch_times)
+            rows.append((name, batch, threads, netc_ms, torch_ms, netc_rss, torch_rss))
             print(f"{name} b{batch} t{threads}: netc {netc_ms:.2f} ms, "
-                  f"torch {torch_result['median_ms']:.2f} ms", file=sys.stderr)
+                  f"torch {torch_ms:.2f} ms (rounds: netc "
+                  f"{', '.join(f'{t:.1f}' for t in netc_times)}; torch "
+                  f"{', '.join(f'{t:.1f}' for t in torch_times)})", file=sys.stderr)
     print("| case | threads | netc ms | netc img/s | torch ms | torch img/s | "
           "netc vs torch | netc MiB | torch MiB |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -444,7 +444,13 @@ bool convUsesPackedWeight(mlir::Operation *operation) {
   // convolution has too few input channels to hide its output's transpose.
   auto stride = op.getStride();
   auto result = mlir::cast<mlir::RankedTensorType>(op.getResult().getType());
+  // A first layer on a few color channels with a small kernel sums too few
+  // products per output to hide the transpose of a packed tile: vectors
+  // along the columns store whole rows instead.
   bool pointwise = weight.getShape()[2] == 1 && weight.getShape()[3] == 1;
+  if (op.getGroups() == 1 && weight.getShape()[1] <= 4 &&
+      weight.getShape()[2] * weight.getShape()[3] <= 9)
+    return false;
   if (op.getGroups() == 1 && stride[0] == 1 && stride[1] == 1 &&
       result.getShape()[3] >= 16 &&
       (outPerGroup < 32 || (pointwise && weight.getShape()[1] <= 64)))

@@ -89,8 +89,10 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
                                channels * V * schedule.channelVectors * 4;
     schedule.rowsPerTask = blockWeightBytes > 256 * 1024;
     // Many input channels: a task keeps the accumulators of a band of
-    // rows (about 32 KiB) in cache and sweeps it once per block of input
-    // channels, whose weights and input rows then stay in the L1 cache.
+    // rows (at most 64 KiB, in the L2 cache) and sweeps it once per block
+    // of input channels, whose weights and input rows then stay in the L1
+    // cache. Bands of 32 KiB (4 rows of 56 columns) reloaded each block's
+    // weights too often: ResNet-50's 56x56 1x1 layers 0.90 -> 0.63 ms.
     const int64_t *kw = as_const_int(op.reduction.x.extent());
     const int64_t *kh = as_const_int(op.reduction.y.extent());
     int64_t taps = kw && kh ? *kw * *kh : 0;
@@ -103,7 +105,7 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
       int64_t height = op.outputShape[2];
       int64_t rowBytes = width * V * schedule.channelVectors * 4;
       for (int64_t rows = height; rows >= 1; --rows)
-        if (height % rows == 0 && rows * rowBytes <= 32 * 1024) {
+        if (height % rows == 0 && rows * rowBytes <= 64 * 1024) {
           schedule.bandRows = int(rows);
           break;
         }

@@ -399,20 +399,33 @@ void scheduleConvPacked(LoweredOp &op, const Schedule &schedule) {
 }
 
 /// Dense and rbf: each output is a dot product; its reduction is split into
-/// vector lanes of partial sums (rfactor), added up at the end.
+/// vector lanes of partial sums (rfactor), added up at the end. A thread
+/// task takes 16 outputs for the whole batch, their weight rows staying in
+/// cache from sample to sample.
 void scheduleDense(LoweredOp &op, const Schedule &schedule) {
   Func &out = op.output, &acc = op.accumulator;
   Var f = op.vars[0], n = op.vars[1];
   int V = schedule.vectorWidth;
   const int64_t *extent = Internal::as_const_int(op.reduction.x.extent());
   int64_t inputs = extent ? *extent : 0;
+  Var fo("fo"), fi("fi"), fb("fb"), fv("fv");
+  out.split(f, fo, fi, 16, TailStrategy::GuardWithIf)
+      .split(fi, fb, fv, 4, TailStrategy::GuardWithIf)
+      .reorder(fv, fb, n, fo);
   if (schedule.parallel)
-    out.parallel(f, 16, TailStrategy::GuardWithIf);
-  acc.compute_at(out, f);
+    out.parallel(fo);
+  // Four outputs at a time: their sums are independent chains of adds.
+  Var af = acc.args()[0];
+  acc.compute_at(out, fb).unroll(af);
   if (inputs >= 4 * V) {
     Var u("u");
-    Func partial = laneSums(op, acc, f, V, RVar("ro"), u);
-    partial.update().vectorize(u);
+    RVar ro("ro");
+    Func partial = laneSums(op, acc, fb, V, ro, u);
+    std::vector<Var> pa = partial.args();
+    partial.update().reorder(u, pa[1], ro).vectorize(u).unroll(pa[1]);
+    acc.update().reorder(af, RVar("ri")).unroll(af);
+  } else {
+    acc.update().reorder(af, op.reduction.x).unroll(af);
   }
 }
 

@@ -417,16 +417,16 @@ void scheduleDense(LoweredOp &op, const Schedule &schedule) {
   // Four outputs at a time: their sums are independent chains of adds.
   Var af = acc.args()[0];
   acc.compute_at(out, fb).unroll(af);
+  RVar summed = op.reduction.x;
   if (inputs >= 4 * V) {
     Var u("u");
     RVar ro("ro");
     Func partial = laneSums(op, acc, fb, V, ro, u);
     std::vector<Var> pa = partial.args();
     partial.update().reorder(u, pa[1], ro).vectorize(u).unroll(pa[1]);
-    acc.update().reorder(af, RVar("ri")).unroll(af);
-  } else {
-    acc.update().reorder(af, op.reduction.x).unroll(af);
+    summed = RVar("ri"); // what laneSums leaves of the reduction: the lanes
   }
+  acc.update().reorder(af, summed).unroll(af);
 }
 
 /// Image-shaped stages of a kernel (a pooling window's maximum, where a

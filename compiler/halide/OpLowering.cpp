@@ -223,7 +223,6 @@ LoweredOp lowerPool(mlir::Operation *op, bool isMax) {
       count = (x1 - max(x0, 0)) * (y1 - max(y0, 0));
     }
     out(x, y, c, n) = total(x, y, c, n) / cast<float>(count);
-    k.stages.push_back(total);
   }
   k.output = out;
   k.vars = {x, y, c, n};

@@ -3,10 +3,14 @@
 #include "compiler/halide/Schedule.h"
 
 #include <algorithm>
+#include <optional>
 
 using namespace Halide;
 
 namespace netc::halide {
+
+/// Multiply-adds (or values) of a kernel call worth spreading over threads.
+static constexpr int64_t kParallelWork = 32 * 1024;
 
 std::string Schedule::key() const {
   return "v" + std::to_string(vectorWidth) + "t" + std::to_string(tileColumns) +
@@ -143,7 +147,7 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
         gradColumns && *gradColumns >= 16 && partialBytes <= 256 * 1024;
   }
   // Small kernels run on one thread: waking the pool costs more.
-  schedule.parallel = op.work * batch >= 32 * 1024;
+  schedule.parallel = op.work * batch >= kParallelWork;
   return schedule;
 }
 
@@ -166,12 +170,26 @@ Func laneSums(LoweredOp &op, Func &acc, const Var &at, int V, RVar ro, Var u) {
 /// Threads over a fused channel-and-batch loop `cn` whose iterations are
 /// planes of `plane` values: each task takes enough planes for about 16k
 /// values, so small planes do not cost a task each.
-void parallelPlanes(Func f, const Var &cn, int64_t plane) {
+void parallelPlanes(Stage f, const Var &cn, int64_t plane) {
   int64_t planes = 16384 / std::max<int64_t>(1, plane);
   if (planes > 1)
     f.parallel(cn, int(planes), TailStrategy::GuardWithIf);
   else
     f.parallel(cn);
+}
+
+/// The stage of `out` that should spread over threads: all of it when the
+/// schedule is parallel; otherwise (little work per sample) a version of it
+/// for batches large enough to pay for waking the thread pool.
+std::optional<Stage> threadedStage(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output;
+  if (schedule.parallel)
+    return Stage(out);
+  if (op.outputShape.empty() || op.outputShape[0] != -1)
+    return std::nullopt;
+  int64_t batch = (kParallelWork + op.work - 1) / std::max<int64_t>(1, op.work);
+  int last = out.dimensions() - 1;
+  return out.specialize(out.output_buffer().dim(last).extent() >= int(batch));
 }
 
 /// Elementwise and pooling outputs: threads over channels and batch,
@@ -184,19 +202,28 @@ void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
     int64_t width = op.outputShape[3];
     Var cn("cn"), xy("xy");
     out.fuse(v[2], v[3], cn);
-    if (schedule.parallel)
-      parallelPlanes(out, cn, width * op.outputShape[2]);
+    // Windows (pooling) read neighbouring columns: over rows and columns
+    // at once their vectors would gather, so narrow rows take narrower
+    // vectors, the last one shifted inwards.
+    bool windows = op.opName.find("pool2d") != std::string::npos;
+    int lanes = V;
+    while (windows && lanes > 4 && width < lanes)
+      lanes /= 2;
     if (width >= V) {
       out.vectorize(v[0], V, TailStrategy::GuardWithIf);
+    } else if (windows && width >= lanes) {
+      out.vectorize(v[0], lanes, TailStrategy::ShiftInwards);
     } else {
       out.fuse(v[0], v[1], xy).vectorize(xy, V, TailStrategy::GuardWithIf);
     }
+    if (std::optional<Stage> threaded = threadedStage(op, schedule))
+      parallelPlanes(*threaded, cn, width * op.outputShape[2]);
   } else if (v.size() == 1) {
     out.vectorize(v[0], V, TailStrategy::GuardWithIf);
   } else {
-    if (schedule.parallel)
-      out.parallel(v.back());
     out.vectorize(v[0], V, TailStrategy::GuardWithIf);
+    if (std::optional<Stage> threaded = threadedStage(op, schedule))
+      threaded->parallel(v.back());
   }
 }
 
@@ -416,17 +443,20 @@ void scheduleDense(LoweredOp &op, const Schedule &schedule) {
     out.parallel(fo);
   // Four outputs at a time: their sums are independent chains of adds.
   Var af = acc.args()[0];
-  acc.compute_at(out, fb).unroll(af);
+  acc.compute_at(out, fb).unroll(af, 4, TailStrategy::GuardWithIf);
   RVar summed = op.reduction.x;
   if (inputs >= 4 * V) {
     Var u("u");
     RVar ro("ro");
     Func partial = laneSums(op, acc, fb, V, ro, u);
     std::vector<Var> pa = partial.args();
-    partial.update().reorder(u, pa[1], ro).vectorize(u).unroll(pa[1]);
+    partial.update()
+        .reorder(u, pa[1], ro)
+        .vectorize(u)
+        .unroll(pa[1], 4, TailStrategy::GuardWithIf);
     summed = RVar("ri"); // what laneSums leaves of the reduction: the lanes
   }
-  acc.update().reorder(af, summed).unroll(af);
+  acc.update().reorder(af, summed).unroll(af, 4, TailStrategy::GuardWithIf);
 }
 
 /// Image-shaped stages of a kernel (a pooling window's maximum, where a

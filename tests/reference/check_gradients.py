@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_programs import write_safetensors  # noqa: E402
 from check_training import read_safetensors  # noqa: E402
+from tally import Tally  # noqa: E402
 
 H = 1e-3
 RELATIVE, ABSOLUTE = 2e-2, 2e-3
@@ -195,7 +196,7 @@ def main():
                         help="random cases per family of ops")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    passed = failed = 0
+    tally = Tally()
     with tempfile.TemporaryDirectory() as workdir:
         index = 0
         for family in FAMILIES:
@@ -203,14 +204,8 @@ def main():
                 index += 1
                 title, problems = check(args.netc, workdir, index, family,
                                         args.seed * 1000 + index)
-                if problems:
-                    failed += 1
-                    print(f"FAIL {title}: " + "; ".join(problems[:6]))
-                else:
-                    passed += 1
-                    print(f"ok   {title}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+                tally.record(title, problems, limit=6)
+    return tally.summary()
 
 
 if __name__ == "__main__":

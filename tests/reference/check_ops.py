@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_programs import write_safetensors  # noqa: E402
+from tally import Tally  # noqa: E402
 
 TOLERANCE = 1e-5
 
@@ -256,18 +257,12 @@ def main():
                              "of convolutions and of other ops")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
-    passed = failed = 0
+    tally = Tally()
     with tempfile.TemporaryDirectory() as workdir:
         for index in range(len(FIXED) + args.models):
             title, problems = check(args.netc, workdir, index, args.seed * 1000 + index)
-            if problems:
-                failed += 1
-                print(f"FAIL {title}:\n  " + "\n  ".join(problems))
-            else:
-                passed += 1
-                print(f"ok   {title}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+            tally.record(title, problems, one_per_line=True)
+    return tally.summary()
 
 
 if __name__ == "__main__":

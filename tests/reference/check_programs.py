@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import models  # noqa: E402
+from tally import Tally  # noqa: E402
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                         "examples")
@@ -192,21 +193,14 @@ def main():
                         help="MODEL or MODEL:SIZE (input height and width)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    passed = failed = 0
+    tally = Tally()
     with tempfile.TemporaryDirectory() as workdir:
         for case in args.models:
             name, _, size = case.partition(":")
             size = int(size) if size else CASES.get(name)
             batch = 1 if name in ("vgg11",) else args.batch
-            problems = check(args.netc, name, workdir, batch, size)
-            if problems:
-                failed += 1
-                print(f"FAIL {name}: " + "; ".join(problems))
-            else:
-                passed += 1
-                print(f"ok   {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+            tally.record(name, check(args.netc, name, workdir, batch, size))
+    return tally.summary()
 
 
 if __name__ == "__main__":

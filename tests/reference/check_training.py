@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import models  # noqa: E402
+from tally import Tally  # noqa: E402
 from check_programs import EXAMPLES, write_safetensors  # noqa: E402
 
 TOLERANCE = 1e-3
@@ -201,20 +202,14 @@ def main():
                         help="MODEL or MODEL:SIZE")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    passed = failed = 0
+    tally = Tally()
     with tempfile.TemporaryDirectory() as workdir:
         for case in args.models:
             name, _, size = case.partition(":")
             size = int(size) if size else CASES.get(name)
             problems = check(args.netc, name, workdir, args.batch, size)
-            if problems:
-                failed += 1
-                print(f"FAIL {name}: " + "; ".join(problems[:8]))
-            else:
-                passed += 1
-                print(f"ok   {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+            tally.record(name, problems, limit=8)
+    return tally.summary()
 
 
 if __name__ == "__main__":

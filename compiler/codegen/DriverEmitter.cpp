@@ -172,8 +172,13 @@ void emitFunction(std::ostringstream &os, const char *prepareName,
         os << "  if (needed[" << k << "])\n  ";
       os << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
          << step.symbol;
-      for (const std::string &arg : step.args)
-        os << ", " << arg;
+      for (size_t i = 0; i < step.args.size(); ++i) {
+        if (i < step.argViews.size() && !step.argViews[i].empty())
+          os << ",\n      netc::rt::reshape(" << step.args[i] << ", {"
+             << shapeList(step.argViews[i]) << "}, N)";
+        else
+          os << ", " << step.args[i];
+      }
       if (step.resultView.empty())
         os << ", " << step.result << ");\n";
       else

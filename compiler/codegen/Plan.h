@@ -43,6 +43,8 @@ struct PlanStep {
   /// The kernel writes its result through this view (per sample), e.g.
   /// columns split into stride phases; empty: the result's own shape.
   std::vector<int64_t> resultView;
+  /// The same for each argument (absent or empty: the argument's shape).
+  std::vector<std::vector<int64_t>> argViews;
 };
 
 /// One function of the program: steps run once per set of parameters

@@ -304,6 +304,10 @@ bool Planner::planFunction(mlir::func::FuncOp func, FunctionPlan &fplan) {
       if (!lowered.outputView.empty())
         step.resultView.assign(lowered.outputView.begin() + 1,
                                lowered.outputView.end());
+      for (const std::vector<int64_t> &view : lowered.argViews)
+        step.argViews.push_back(
+            view.empty() ? view
+                         : std::vector<int64_t>(view.begin() + 1, view.end()));
     }
     if (prepare) {
       step.result = "q[" + std::to_string(fplan.prepareSteps.size()) + "]";

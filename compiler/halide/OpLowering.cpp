@@ -78,7 +78,42 @@ Func zeroPadded(ImageParam &in, int64_t w, int64_t h, float value) {
 
 namespace {
 
+/// A pointwise convolution as a matrix product over flattened planes:
+/// out(p, c, n) = bias(c) + sum over i of input(p, i, n) * weight(c, i).
+LoweredOp lowerFlatPointwise(Conv2DOp op) {
+  LoweredOp k;
+  std::vector<int64_t> in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
+  int64_t pixels = in[2] * in[3];
+  k.flatPixels = pixels;
+  std::vector<int64_t> inView = {in[0], in[1], pixels};
+  ImageParam input(Float(32), 3, "input");
+  constrainDense(input, inView);
+  ImageParam weight = bufferFor(op.getWeight(), "weight");
+  k.args = {input, weight};
+  k.argViews = {inView, {}};
+  Var p("p"), c("c"), n("n");
+  RDom r(0, static_cast<int>(w[1]), "r");
+  Func conv("conv");
+  if (op.getBias()) {
+    ImageParam bias = bufferFor(op.getBias(), "bias");
+    k.args.push_back(bias);
+    conv(p, c, n) = bias(c);
+  } else {
+    conv(p, c, n) = 0.0f;
+  }
+  conv(p, c, n) += input(p, r, n) * weight(0, 0, r, c);
+  k.accumulator = conv;
+  k.reduction = r;
+  k.vars = {p, c, n};
+  k.outputView = {in[0], w[0], pixels};
+  k.outputsPerGroup = w[0];
+  k.work = pixels * w[0] * w[1];
+  return k;
+}
+
 LoweredOp lowerConv(Conv2DOp op) {
+  if (convIsFlatPointwise(op.getOperation()))
+    return lowerFlatPointwise(op);
   LoweredOp k;
   std::vector<int64_t> in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
   ImageParam input = bufferFor(op.getInput(), "input");
@@ -430,7 +465,20 @@ LoweredOp lowerChannelPad(ChannelPadOp op) {
 
 } // namespace
 
+bool convIsFlatPointwise(mlir::Operation *operation) {
+  auto op = mlir::cast<Conv2DOp>(operation);
+  auto weight = mlir::cast<mlir::RankedTensorType>(op.getWeight().getType());
+  auto result = mlir::cast<mlir::RankedTensorType>(op.getResult().getType());
+  auto stride = op.getStride(), pad = op.getPad();
+  return op.getGroups() == 1 && weight.getShape()[2] == 1 &&
+         weight.getShape()[3] == 1 && stride[0] == 1 && stride[1] == 1 &&
+         !llvm::any_of(pad, [](int64_t p) { return p != 0; }) &&
+         result.getShape()[2] * result.getShape()[3] >= 256;
+}
+
 bool convUsesPackedWeight(mlir::Operation *operation) {
+  if (convIsFlatPointwise(operation))
+    return false;
   auto op = mlir::cast<Conv2DOp>(operation);
   auto weight = mlir::cast<mlir::RankedTensorType>(op.getWeight().getType());
   int64_t outPerGroup = weight.getShape()[0] / int64_t(op.getGroups());
@@ -478,6 +526,25 @@ LoweredOp lowerWeightPack(mlir::Value weight) {
 bool isViewOp(mlir::Operation *op) {
   return mlir::isa<DropoutOp, FlattenOp, ReshapeOp>(op);
 }
+
+namespace {
+
+/// Adds a fused operand shaped like the kernel's output, read through the
+/// same view as the output (flattened planes).
+ImageParam operandAsOutput(LoweredOp &k, mlir::Value value,
+                           const std::string &name) {
+  std::vector<int64_t> shape = shapeOf(value);
+  if (k.flatPixels)
+    shape = {shape[0], shape[1], k.flatPixels};
+  ImageParam param(Float(32), static_cast<int>(shape.size()), name);
+  constrainDense(param, shape);
+  k.argViews.resize(k.args.size());
+  k.argViews.push_back(k.flatPixels ? shape : std::vector<int64_t>{});
+  k.args.push_back(param);
+  return param;
+}
+
+} // namespace
 
 LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
   mlir::Operation *op = ops.front();
@@ -533,18 +600,16 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
       } else if (auto bn = mlir::dyn_cast<BatchNormOp>(tail)) {
         value = batchNormOf(bn, value, c, k);
       } else if (mlir::isa<ReluGradOp, TanhGradOp, SigmoidGradOp>(tail)) {
-        ImageParam forward = bufferFor(
-            tail->getOperand(1), "forward" + std::to_string(k.args.size()));
-        k.args.push_back(forward);
+        ImageParam forward = operandAsOutput(
+            k, tail->getOperand(1), "forward" + std::to_string(k.args.size()));
         Expr y = forward(at);
         value = mlir::isa<ReluGradOp>(tail)   ? select(y > 0.0f, value, 0.0f)
                 : mlir::isa<TanhGradOp>(tail) ? value * (1.0f - y * y)
                                               : value * y * (1.0f - y);
       } else if (auto add = mlir::dyn_cast<AddOp>(tail)) {
         mlir::Value other = add.getLhs() == chain ? add.getRhs() : add.getLhs();
-        ImageParam residual =
-            bufferFor(other, "residual" + std::to_string(k.args.size()));
-        k.args.push_back(residual);
+        ImageParam residual = operandAsOutput(
+            k, other, "residual" + std::to_string(k.args.size()));
         value = value + residual(at);
       } else {
         throw std::runtime_error("cannot fuse " +

@@ -67,6 +67,14 @@ struct LoweredOp {
   /// view of the NCHW buffer that the kernel writes.
   std::vector<Halide::Expr> coords;
   std::vector<int64_t> outputView;
+  /// For each argument: the view (PyTorch order, batch first) of its
+  /// buffer that the kernel reads; absent or empty: the tensor's own shape.
+  std::vector<std::vector<int64_t>> argViews;
+  /// conv2d on flattened planes: a pointwise convolution at stride 1
+  /// without padding is a matrix product over the `flatPixels` pixels of a
+  /// plane, so its input, output and fused operands are viewed as
+  /// (pixel, c, n) and vars are (p, c, n).
+  int64_t flatPixels = 0;
   /// Multiply-adds per sample, for choosing how to split work.
   int64_t work = 0;
 };
@@ -75,6 +83,11 @@ struct LoweredOp {
 /// many, innermost: [ceil(O / 16), I, KH, KW, 16] in PyTorch order, zero
 /// past O. A register tile of output channels streams its weights in order.
 constexpr int kChannelBlock = 16;
+
+/// Whether this conv2d is computed on flattened planes (LoweredOp::
+/// flatPixels): 1x1, stride 1, no padding, one group, planes of 256
+/// pixels or more (on smaller planes, tiles of pixels waste too much).
+bool convIsFlatPointwise(mlir::Operation *conv);
 
 /// Whether the kernel of this conv2d wants its weight packed (output
 /// channels innermost, so they can be the vector dimension).

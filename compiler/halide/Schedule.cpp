@@ -58,6 +58,38 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
           std::min<int64_t>(blocks, (taskWork + blockWork - 1) / blockWork));
     }
   }
+  if (op.flatPixels) {
+    // Pointwise convolutions on flattened planes: a register tile of
+    // `channelBlock` channels by `columnVectors` vectors of pixels, the
+    // most vectors (fewest loads per multiply-add) whose tiles recompute
+    // at most 1/8 of the plane when its last tile shifts inwards.
+    int V = schedule.vectorWidth;
+    int64_t pixels = op.flatPixels, channels = op.outputShape[1];
+    int64_t inputs = op.work / (pixels * channels);
+    schedule.columnVectors = 1;
+    for (int vectors = 3; vectors > 1; --vectors) {
+      int64_t tile = vectors * V;
+      int64_t covered = (pixels + tile - 1) / tile * tile;
+      if (tile <= pixels && vectors * schedule.channelBlock <= 24 &&
+          covered * 8 <= pixels * 9) {
+        schedule.columnVectors = vectors;
+        break;
+      }
+    }
+    // A task takes tiles of about 256 KiB of inputs, and the channels
+    // are split into groups until a sample makes 16 tasks or more.
+    int64_t tile = int64_t(schedule.columnVectors) * V;
+    int64_t tiles = (pixels + tile - 1) / tile;
+    int64_t perChunk =
+        std::clamp<int64_t>(256 * 1024 / (tile * inputs * 4), 1, tiles);
+    int64_t chunks = (tiles + perChunk - 1) / perChunk;
+    int64_t blocks = channels / schedule.channelBlock;
+    int64_t groups = std::min<int64_t>(blocks, (16 + chunks - 1) / chunks);
+    while (blocks % groups)
+      ++groups;
+    schedule.taskRows = int(perChunk);
+    schedule.taskBlocks = int(blocks / groups);
+  }
   if (op.packedWeight) {
     int64_t channels = op.outputShape[1], width = op.outputShape[3];
     int V = schedule.vectorWidth;
@@ -296,6 +328,55 @@ void scheduleConv(LoweredOp &op, const Schedule &schedule) {
   } else {
     materializePadding(op, schedule);
   }
+}
+
+/// A pointwise convolution on flattened planes: a register tile of
+/// `channelBlock` output channels by `columnVectors` vectors of pixels sums
+/// over all input channels, then stores whole vectors of the NCHW output.
+/// A task takes `taskRows` tiles of a plane by `taskBlocks` channel
+/// blocks; each tile's inputs are copied once into a contiguous block that
+/// stays in the L1 cache while every channel block sums over it (read in
+/// place, a tile's inputs come from a new row of the plane at every input
+/// channel: MobileNet's 56x56 pointwise layer 1.1 -> 0.6 ms).
+void scheduleConvFlat(LoweredOp &op, const Schedule &schedule) {
+  Func &out = op.output, &conv = op.accumulator;
+  Var p = op.vars[0], c = op.vars[1], n = op.vars[2];
+  int V = schedule.vectorWidth, CB = schedule.channelBlock;
+  Var po("po"), pi("pi"), pu("pu"), pv("pv"), co("co"), ci("ci");
+  Var chunk("chunk"), pt("pt"), cg("cg"), cb("cb"), task("task");
+  // The plane's last tile shifts inwards: every tile is whole.
+  out.split(p, po, pi, V * schedule.columnVectors, TailStrategy::ShiftInwards)
+      .split(pi, pu, pv, V)
+      .split(c, co, ci, CB, TailStrategy::GuardWithIf)
+      .split(po, chunk, pt, schedule.taskRows, TailStrategy::GuardWithIf)
+      .split(co, cg, cb, schedule.taskBlocks, TailStrategy::GuardWithIf)
+      .reorder(pv, pu, ci, cb, pt, chunk, cg, n)
+      .vectorize(pv)
+      .unroll(pu)
+      .unroll(ci)
+      .fuse(chunk, cg, task)
+      .fuse(task, n, task);
+  if (schedule.parallel)
+    out.parallel(task);
+  // The tile's inputs, copied to a contiguous block (pixels innermost)
+  // that stays in the L1 cache while every channel block sweeps it.
+  Func staged = op.args[0].in();
+  std::vector<Var> sa = staged.args();
+  staged.compute_at(out, pt).vectorize(sa[0], V, TailStrategy::GuardWithIf);
+  std::vector<Var> a = conv.args();
+  Var ao("ao"), av("av");
+  conv.compute_at(out, cb)
+      .split(a[0], ao, av, V)
+      .reorder(av, ao, a[1])
+      .vectorize(av)
+      .unroll(ao)
+      .unroll(a[1]);
+  conv.update()
+      .split(a[0], ao, av, V)
+      .reorder(av, ao, a[1], op.reduction.x)
+      .vectorize(av)
+      .unroll(ao)
+      .unroll(a[1]);
 }
 
 /// The accumulator of a packed convolution over a band of rows, computed
@@ -701,7 +782,9 @@ void applySchedule(LoweredOp &op, const Schedule &schedule) {
   if (op.pattern == Pattern::Scatter)
     return scheduleScatter(op, schedule);
   bool conv = op.opName.rfind("conv2d", 0) == 0;
-  if (conv && op.packedWeight)
+  if (conv && op.flatPixels)
+    scheduleConvFlat(op, schedule);
+  else if (conv && op.packedWeight)
     scheduleConvPacked(op, schedule);
   else if (conv)
     scheduleConv(op, schedule);

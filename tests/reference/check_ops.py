@@ -157,8 +157,10 @@ OTHERS = [pool_case, pool_case, batchnorm_case, lrn_case, activation_case,
 
 # The schedules' special paths, whatever the random draws: blocks of 32
 # input channels over bands of rows (1x1, 64 channels or more), of 16 (3x3),
-# a strided 1x1, a 7x7 image, and 1x1 convolutions over few channels that
-# vectorize along rows of 20 columns (the last vector shifted inwards).
+# a strided 1x1, a 7x7 image, 1x1 convolutions over few channels that
+# vectorize along rows of 20 columns (the last vector shifted inwards), and
+# 1x1 convolutions on flattened planes of 323 pixels (the last tile shifted
+# inwards) to 20 and 7 channels (register tiles of 4 and 1 channels).
 FIXED = [
     (64, 14, 28, [("k1", 32, (1, 1), (1, 1), [0, 0, 0, 0]),
                   ("k3", 48, (3, 3), (1, 1), [1, 1, 1, 1]),
@@ -168,6 +170,8 @@ FIXED = [
     (32, 5, 20, [("k1", 64, (1, 1), (1, 1), [0, 0, 0, 0]),
                  ("s2", 16, (1, 1), (2, 2), [0, 0, 0, 0]),
                  ("dw", 32, (3, 3), (1, 1), [0, 0, 0, 0])]),
+    (24, 17, 19, [("k1", 20, (1, 1), (1, 1), [0, 0, 0, 0]),
+                  ("k1b", 7, (1, 1), (1, 1), [0, 0, 0, 0])]),
 ]
 
 

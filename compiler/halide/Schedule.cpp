@@ -48,13 +48,19 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
     int64_t height = op.outputShape[2];
     int64_t rowWork = std::max<int64_t>(1, op.work / (height * channels) *
                                                schedule.channelBlock);
-    schedule.taskRows =
-        int(std::min<int64_t>(height, (taskWork + rowWork - 1) / rowWork));
+    // Both divide evenly, so that every task has the same constant loops.
+    auto divisorAtMost = [](int64_t n, int64_t most) {
+      while (n % most)
+        --most;
+      return int(most);
+    };
+    schedule.taskRows = divisorAtMost(
+        height, std::min<int64_t>(height, (taskWork + rowWork - 1) / rowWork));
     if (schedule.taskRows == height) {
-      int64_t blocks =
-          (channels + schedule.channelBlock - 1) / schedule.channelBlock;
+      int64_t blocks = channels / schedule.channelBlock;
       int64_t blockWork = rowWork * height;
-      schedule.taskBlocks = int(
+      schedule.taskBlocks = divisorAtMost(
+          blocks,
           std::min<int64_t>(blocks, (taskWork + blockWork - 1) / blockWork));
     }
   }

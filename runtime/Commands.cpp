@@ -188,7 +188,7 @@ int infer(const ModelSpec &spec, const std::string &weights,
   for (const TensorSpec &t : spec.outputs)
     outputs.push_back(makeBuffer(t.shape, batch));
   spec.prepare(params, prepared);
-  spec.forward(params, prepared, inputs, outputs);
+  runForward(spec, params, prepared, inputs, outputs);
 
   if (top > 0 || outputArgs.empty())
     printTop(spec, outputs[0], batch, top > 0 ? top : 5);
@@ -231,7 +231,7 @@ int evaluate(const ModelSpec &spec, const std::string &weights,
                 n * perImage * sizeof(float));
     for (const TensorSpec &t : spec.outputs)
       outputs.push_back(makeBuffer(t.shape, n));
-    spec.forward(params, prepared, inputs, outputs);
+    runForward(spec, params, prepared, inputs, outputs);
     for (int64_t i = 0; i < n; ++i) {
       const float *s = outputs[0].data() + i * classes;
       int32_t label = data.labels[first + i];
@@ -319,7 +319,7 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     if (training)
       trainingStep();
     else
-      spec.forward(params, prepared, inputs, outputs);
+      runForward(spec, params, prepared, inputs, outputs);
   };
   for (int i = 0; i < 3; ++i)
     once();
@@ -349,6 +349,8 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     j["min_ms"] = sorted.front() * 1e3;
     j["images_per_second"] = double(batch) / median;
     j["threads"] = threads;
+    if (!training)
+      j["chunk"] = spec.forwardChunk;
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (const Profile::Entry &e : profile().entries)
       layers.push_back({{"layer", e.layer},
@@ -395,6 +397,13 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   int threads = 0;
   app.add_option("--threads", threads, "Worker threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);
+  int64_t chunk = 0;
+  app.add_option("--chunk", chunk,
+                 "Inference: samples per pass through the network; larger "
+                 "batches run in passes of about equal size (default " +
+                     std::to_string(spec.forwardChunk) +
+                     ", whose activations fit in 48 MiB)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
 
   CLI::App *info = app.add_subcommand(
       "info", "The model's inputs, outputs, target and expected weights");
@@ -554,21 +563,24 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   }
   if (threads > 0)
     halide_set_num_threads(threads);
+  ModelSpec tuned = spec;
+  if (chunk > 0)
+    tuned.forwardChunk = chunk;
   try {
     if (*info) {
-      printInfo(spec, json);
+      printInfo(tuned, json);
       return 0;
     }
     if (*inferCmd)
-      return infer(spec, weights, inputs, outputs, top);
+      return infer(tuned, weights, inputs, outputs, top);
     if (*evalCmd)
-      return evaluate(spec, evalWeights, dataDir, evalBatch, evalJson);
+      return evaluate(tuned, evalWeights, dataDir, evalBatch, evalJson);
     if (trainCmd && *trainCmd)
-      return train(spec, trainOptions);
+      return train(tuned, trainOptions);
     if (stepCmd && *stepCmd)
-      return trainStep(spec, stepOptions);
+      return trainStep(tuned, stepOptions);
     if (*benchCmd)
-      return bench(spec, benchWeights, batch, iterations,
+      return bench(tuned, benchWeights, batch, iterations,
                    threads > 0 ? threads
                                : int(std::thread::hardware_concurrency()),
                    benchJson, benchTrain, benchFreeze);

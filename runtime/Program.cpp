@@ -5,6 +5,7 @@
 #include "Error.h"
 #include "SafeTensors.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -91,6 +92,35 @@ void Profile::add(const char *layer, const char *op, double seconds) {
   entries[cursor].seconds += seconds;
   entries[cursor].calls += 1;
   ++cursor;
+}
+
+void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
+                std::vector<Buffer> &prepared, std::vector<Buffer> &inputs,
+                std::vector<Buffer> &outputs) {
+  int64_t batch =
+      inputs.empty() ? 0 : inputs[0].dim(inputs[0].dimensions() - 1).extent();
+  if (spec.forwardChunk <= 0 || batch <= spec.forwardChunk) {
+    spec.forward(params, prepared, inputs, outputs);
+    return;
+  }
+  int64_t chunks = (batch + spec.forwardChunk - 1) / spec.forwardChunk;
+  int64_t chunk = (batch + chunks - 1) / chunks;
+  for (int64_t first = 0; first < batch; first += chunk) {
+    int64_t n = std::min(chunk, batch - first);
+    auto slice = [&](std::vector<Buffer> &buffers,
+                     const std::vector<TensorSpec> &specs) {
+      std::vector<Buffer> views;
+      for (size_t i = 0; i < buffers.size(); ++i) {
+        const std::vector<int64_t> &shape = specs[i].shape;
+        views.push_back(
+            view(buffers[i].data() + first * elementCount(shape), shape, n));
+      }
+      return views;
+    };
+    std::vector<Buffer> in = slice(inputs, spec.inputs);
+    std::vector<Buffer> out = slice(outputs, spec.outputs);
+    spec.forward(params, prepared, in, out);
+  }
 }
 
 void checkKernel(int status, const char *layer) {

@@ -87,6 +87,9 @@ struct ModelSpec {
   void (*forward)(std::vector<Buffer> &params, std::vector<Buffer> &prepared,
                   std::vector<Buffer> &inputs,
                   std::vector<Buffer> &outputs) = nullptr;
+  /// The most samples a call of forward takes (runForward splits larger
+  /// batches): their activations then stay in the cache from layer to layer.
+  int64_t forwardChunk = 0; // 0: any batch at once
 
   /// Training programs (netc build --train): the step's inputs are the
   /// model's inputs then one label vector per loss term; its outputs are
@@ -160,6 +163,13 @@ void run(const char *layer, const char *op, Kernel kernel, Args &&...args) {
   profile().add(layer, op, now() - start);
   checkKernel(status, layer);
 }
+
+/// Runs spec.forward on the batch of `inputs` (the model's inputs) into
+/// `outputs`, in chunks of at most spec.forwardChunk samples of about equal
+/// size (samples are independent in inference).
+void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
+                std::vector<Buffer> &prepared, std::vector<Buffer> &inputs,
+                std::vector<Buffer> &outputs);
 
 /// Loads parameters by name, checking every shape; names the file and the
 /// tensor for anything missing, unexpected or misshapen.

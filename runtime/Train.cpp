@@ -259,7 +259,7 @@ Validation validate(const ModelSpec &spec, State &s, const Dataset &data,
     std::vector<Buffer> inputs = {b.images}, outputs;
     for (const TensorSpec &t : spec.outputs)
       outputs.push_back(makeBuffer(t.shape, n));
-    spec.forward(s.params, prepared, inputs, outputs);
+    runForward(spec, s.params, prepared, inputs, outputs);
     for (int64_t i = 0; i < n; ++i) {
       const float *o = outputs[0].data() + i * classes;
       auto score = [&](int64_t c) {

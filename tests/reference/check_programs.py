@@ -157,6 +157,15 @@ def check(netc, name, workdir, batch, size=None):
     run = subprocess.run(args, capture_output=True, text=True)
     if run.returncode != 0:
         return [f"infer failed: {run.stderr}"]
+    # The same batch one sample per pass through the network (--chunk 1):
+    # the same outputs as the whole batch at once.
+    args = [program, "--chunk", "1", "infer", "--weights", weights, "--input",
+            os.path.join(workdir, "x.npy")]
+    for o in outputs:
+        args += ["--output", f"{o}={os.path.join(workdir, o + '.chunked.npy')}"]
+    run = subprocess.run(args, capture_output=True, text=True)
+    if run.returncode != 0:
+        return [f"infer --chunk 1 failed: {run.stderr}"]
     with torch.no_grad():
         reference = model(x)
     if not isinstance(reference, tuple):
@@ -182,6 +191,11 @@ def check(netc, name, workdir, batch, size=None):
         print(f"  {name}.{o}: max relative difference {error:.2e}")
         if not error <= TOLERANCE:
             problems.append(f"{o}: max relative difference {error:.2e} > {TOLERANCE}")
+        chunked = np.load(os.path.join(workdir, o + ".chunked.npy"))
+        apart = np.abs(chunked - got).max() / max(np.abs(got).max(), 1e-12)
+        if not apart <= 1e-6:
+            problems.append(f"{o}: one sample per pass differs from the whole "
+                            f"batch by {apart:.2e}")
     return problems
 
 

@@ -25,11 +25,12 @@ struct Schedule {
   int reductionBlock = 0;
   int bandRows = 1;
   // conv2d on plain weights (depthwise-like): `channelBlock` channels by
-  // `columnVectors` vectors of columns.
+  // `columnVectors` vectors of columns (of pixels, on flattened planes).
   int channelBlock = 4;
   int columnVectors = 1;
-  // A thread task of it: `taskRows` rows by `taskBlocks` channel blocks,
-  // enough work to outweigh handing out a task.
+  // A thread task of it: `taskRows` rows (tiles of pixels, on flattened
+  // planes) by `taskBlocks` channel blocks, enough work to outweigh
+  // handing out a task.
   int taskRows = 1;
   int taskBlocks = 1;
   bool parallel = true; // spread channels and batch over threads

@@ -156,22 +156,22 @@ def check(netc, name, workdir, batch, size=None):
     x = torch.randn(batch, *shape)
     np.save(os.path.join(workdir, "x.npy"), x.numpy())
     outputs = [o["name"] for o in info["outputs"]]
-    args = [program, "infer", "--weights", weights, "--input",
-            os.path.join(workdir, "x.npy")]
-    for o in outputs:
-        args += ["--output", f"{o}={os.path.join(workdir, o + '.npy')}"]
-    run = subprocess.run(args, capture_output=True, text=True)
-    if run.returncode != 0:
-        return [f"infer failed: {run.stderr}"]
-    # The same batch one sample per pass through the network (--chunk 1):
-    # the same outputs as the whole batch at once.
-    args = [program, "--chunk", "1", "infer", "--weights", weights, "--input",
-            os.path.join(workdir, "x.npy")]
-    for o in outputs:
-        args += ["--output", f"{o}={os.path.join(workdir, o + '.chunked.npy')}"]
-    run = subprocess.run(args, capture_output=True, text=True)
-    if run.returncode != 0:
-        return [f"infer --chunk 1 failed: {run.stderr}"]
+
+    def infer(flags, suffix):
+        """Runs `infer` on x.npy, each output to NAME{suffix}; the error."""
+        args = [program] + flags + ["infer", "--weights", weights, "--input",
+                                    os.path.join(workdir, "x.npy")]
+        for o in outputs:
+            args += ["--output", f"{o}={os.path.join(workdir, o + suffix)}"]
+        run = subprocess.run(args, capture_output=True, text=True)
+        return None if run.returncode == 0 else f"infer {flags} failed: {run.stderr}"
+
+    # The whole batch at once, and one sample per pass through the network
+    # (--chunk 1), which must give the same outputs.
+    for flags, suffix in (([], ".npy"), (["--chunk", "1"], ".chunked.npy")):
+        error = infer(flags, suffix)
+        if error:
+            return [error]
     with torch.no_grad():
         reference = model(x)
     if not isinstance(reference, tuple):

@@ -296,7 +296,7 @@ std::string emitDriver(const ProgramPlan &plan) {
     emitTraining(os, plan);
   // Large batches run in chunks whose activations stay within about
   // 48 MiB, in the cache: ResNet-50 at batch 16 in chunks of 4 (10 MiB
-  // per sample) took 8% less time than the whole batch at once.
+  // per sample) took 4-9% less time than the whole batch at once.
   const int64_t chunkBytes = int64_t(48) << 20;
   int64_t sampleBytes =
       std::max<int64_t>(plan.forward.arenaFloatsPerSample, 1) * 4;

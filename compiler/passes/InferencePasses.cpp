@@ -1,4 +1,4 @@
-//===- InferencePasses.cpp - Dropout removal and batch-norm folding -------===//
+//===- InferencePasses.cpp - Rewrites of the nn graph for inference -------===//
 
 #include "compiler/dialect/NNOps.h"
 #include "compiler/passes/Passes.h"
@@ -9,6 +9,7 @@
 namespace netc::nn {
 #define GEN_PASS_DEF_NNREMOVEDROPOUT
 #define GEN_PASS_DEF_NNFOLDBATCHNORM
+#define GEN_PASS_DEF_NNSUBSAMPLESTRIDEDPOINTWISE
 #include "compiler/passes/Passes.h.inc"
 } // namespace netc::nn
 
@@ -62,6 +63,49 @@ struct FoldBatchNorm : OpRewritePattern<BatchNormOp> {
     rewriter.replaceOp(bn, folded->getResults());
     rewriter.eraseOp(layer);
     return success();
+  }
+};
+
+/// conv2d 1x1 at stride s, no padding  ==>  maxpool2d 1x1 at stride s (the
+/// pixels the convolution reads), then the conv2d at stride 1.
+struct SubsampleStridedPointwise : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Conv2DOp conv,
+                                PatternRewriter &rewriter) const override {
+    auto weight = cast<RankedTensorType>(conv.getWeight().getType());
+    auto input = cast<RankedTensorType>(conv.getInput().getType());
+    auto result = cast<RankedTensorType>(conv.getType());
+    ArrayRef<int64_t> stride = conv.getStride();
+    if (weight.getShape()[2] != 1 || weight.getShape()[3] != 1 ||
+        (stride[0] == 1 && stride[1] == 1) ||
+        llvm::any_of(conv.getPad(), [](int64_t p) { return p != 0; }))
+      return failure();
+    SmallVector<int64_t> shape(input.getShape());
+    shape[2] = result.getShape()[2];
+    shape[3] = result.getShape()[3];
+    Location loc = conv.getLoc();
+    Value picked = rewriter.create<MaxPool2DOp>(
+        loc, RankedTensorType::get(shape, input.getElementType()),
+        conv.getInput(), rewriter.getDenseI64ArrayAttr({1, 1}),
+        conv.getStrideAttr(), rewriter.getDenseI64ArrayAttr({0, 0, 0, 0}),
+        rewriter.getBoolAttr(false));
+    rewriter.replaceOpWithNewOp<Conv2DOp>(
+        conv, result, picked, conv.getWeight(), conv.getBias(),
+        rewriter.getDenseI64ArrayAttr({1, 1}), conv.getPadAttr(),
+        conv.getDilationAttr(), conv.getGroupsAttr());
+    return success();
+  }
+};
+
+struct SubsampleStridedPointwisePass
+    : netc::nn::impl::NNSubsampleStridedPointwiseBase<
+          SubsampleStridedPointwisePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<SubsampleStridedPointwise>(&getContext());
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
   }
 };
 

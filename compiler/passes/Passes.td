@@ -31,6 +31,18 @@ def NNFoldBatchNorm : Pass<"nn-fold-batchnorm", "::mlir::func::FuncOp"> {
   }];
 }
 
+def NNSubsampleStridedPointwise
+    : Pass<"nn-subsample-strided-pointwise", "::mlir::func::FuncOp"> {
+  let summary = "Inference: a strided 1x1 convolution reads a subsampled input";
+  let description = [{
+    An `nn.conv2d` with a 1x1 kernel, a stride above 1 and no padding
+    reads every s-th pixel of every s-th row: it becomes an
+    `nn.maxpool2d` over 1x1 windows at that stride (which picks them)
+    followed by the same convolution at stride 1, whose smaller plane is
+    contiguous and can be computed as a matrix product.
+  }];
+}
+
 def NNFuseEpilogues : Pass<"nn-fuse-epilogues", "::mlir::func::FuncOp"> {
   let summary = "Group each convolution or dense layer with the elementwise ops after it";
   let description = [{

@@ -13,6 +13,7 @@ void buildInferencePipeline(mlir::OpPassManager &pm) {
   func.addPass(createNNShapeInference());
   func.addPass(createNNRemoveDropout());
   func.addPass(createNNFoldBatchNorm());
+  func.addPass(createNNSubsampleStridedPointwise());
   func.addPass(mlir::createCSEPass());
   // Removes what only left-out outputs (auxiliary heads) needed.
   func.addPass(mlir::createCanonicalizerPass());

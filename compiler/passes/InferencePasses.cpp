@@ -97,14 +97,19 @@ struct SubsampleStridedPointwise : OpRewritePattern<Conv2DOp> {
   }
 };
 
+/// Applies one rewrite pattern to a pass's function until nothing matches.
+template <typename Pattern>
+LogicalResult rewriteAll(Operation *op, GreedyRewriteConfig config = {}) {
+  RewritePatternSet patterns(op->getContext());
+  patterns.add<Pattern>(op->getContext());
+  return applyPatternsAndFoldGreedily(op, std::move(patterns), config);
+}
+
 struct SubsampleStridedPointwisePass
     : netc::nn::impl::NNSubsampleStridedPointwiseBase<
           SubsampleStridedPointwisePass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<SubsampleStridedPointwise>(&getContext());
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    if (failed(rewriteAll<SubsampleStridedPointwise>(getOperation())))
       signalPassFailure();
   }
 };
@@ -112,10 +117,7 @@ struct SubsampleStridedPointwisePass
 struct RemoveDropoutPass
     : netc::nn::impl::NNRemoveDropoutBase<RemoveDropoutPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<RemoveDropout>(&getContext());
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    if (failed(rewriteAll<RemoveDropout>(getOperation())))
       signalPassFailure();
   }
 };
@@ -123,12 +125,9 @@ struct RemoveDropoutPass
 struct FoldBatchNormPass
     : netc::nn::impl::NNFoldBatchNormBase<FoldBatchNormPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<FoldBatchNorm>(&getContext());
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),
-                                            config)))
+    if (failed(rewriteAll<FoldBatchNorm>(getOperation(), config)))
       signalPassFailure();
   }
 };

@@ -28,6 +28,9 @@ struct Schedule {
   // `columnVectors` vectors of columns (of pixels, on flattened planes).
   int channelBlock = 4;
   int columnVectors = 1;
+  // ... by `rowBlock` output rows (depthwise: the rows reuse the weights
+  // held in registers, and their sums are independent chains).
+  int rowBlock = 1;
   // A thread task of it: `taskRows` rows (tiles of pixels, on flattened
   // planes) by `taskBlocks` channel blocks, enough work to outweigh
   // handing out a task.

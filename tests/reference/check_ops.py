@@ -160,11 +160,15 @@ OTHERS = [pool_case, pool_case, batchnorm_case, lrn_case, activation_case,
 # a strided 1x1, a 7x7 image, 1x1 convolutions over few channels that
 # vectorize along rows of 20 columns (the last vector shifted inwards), and
 # 1x1 convolutions on flattened planes of 323 pixels (the last tile shifted
-# inwards) to 20 and 7 channels (register tiles of 4 and 1 channels).
+# inwards) to 20 and 7 channels (register tiles of 4 and 1 channels), and
+# depthwise convolutions on tiles of two channels by two rows (14 rows) or
+# one row (7 rows, stride 2).
 FIXED = [
     (64, 14, 28, [("k1", 32, (1, 1), (1, 1), [0, 0, 0, 0]),
                   ("k3", 48, (3, 3), (1, 1), [1, 1, 1, 1]),
-                  ("s2", 32, (1, 1), (2, 2), [0, 0, 0, 0])]),
+                  ("s2", 32, (1, 1), (2, 2), [0, 0, 0, 0]),
+                  ("dw", 64, (3, 3), (1, 1), [1, 1, 1, 1]),
+                  ("dw2", 64, (3, 3), (2, 2), [1, 1, 1, 1])]),
     (128, 7, 7, [("k1", 64, (1, 1), (1, 1), [0, 0, 0, 0]),
                  ("k3", 32, (3, 3), (1, 1), [1, 1, 1, 1])]),
     (32, 5, 20, [("k1", 64, (1, 1), (1, 1), [0, 0, 0, 0]),
@@ -178,7 +182,8 @@ FIXED = [
 def fixed_model(index):
     c, h, w, convs = FIXED[index]
     return c, h, w, [make_conv(name, c, out, k, s, (1, 1), pad,
-                               groups=c if name == "dw" else 1, relu=True)
+                               groups=c if name.startswith("dw") else 1,
+                               relu=True)
                      for name, out, k, s, pad in convs]
 
 

@@ -7,10 +7,10 @@
 #include "Image.h"
 #include "Npy.h"
 #include "SafeTensors.h"
+#include "ThreadPool.h"
 #include "Train.h"
 
 #include <CLI/CLI.hpp>
-#include <HalideRuntime.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -353,9 +353,11 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
       j["chunk"] = spec.forwardChunk;
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (const Profile::Entry &e : profile().entries)
-      layers.push_back({{"layer", e.layer},
-                        {"op", e.op},
-                        {"mean_ms", e.seconds / runs * 1e3}});
+      layers.push_back(
+          {{"layer", e.layer},
+           {"op", e.op},
+           {"mean_ms", e.seconds / runs * 1e3},
+           {"median_ms", e.median() * double(e.calls) / runs * 1e3}});
     j["layers"] = layers;
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -561,8 +563,9 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  if (threads > 0)
-    halide_set_num_threads(threads);
+  if (threads == 0)
+    threads = std::max(1, int(std::thread::hardware_concurrency()));
+  useThreadPool(threads);
   ModelSpec tuned = spec;
   if (chunk > 0)
     tuned.forwardChunk = chunk;
@@ -580,10 +583,8 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     if (stepCmd && *stepCmd)
       return trainStep(tuned, stepOptions);
     if (*benchCmd)
-      return bench(tuned, benchWeights, batch, iterations,
-                   threads > 0 ? threads
-                               : int(std::thread::hardware_concurrency()),
-                   benchJson, benchTrain, benchFreeze);
+      return bench(tuned, benchWeights, batch, iterations, threads, benchJson,
+                   benchTrain, benchFreeze);
   } catch (const Error &e) {
     std::cerr << spec.name << ": error: " << e.what() << "\n";
     return 1;

@@ -87,11 +87,21 @@ void Profile::add(const char *layer, const char *op, double seconds) {
     while (cursor < entries.size() && !matches(entries[cursor]))
       ++cursor;
     if (cursor == entries.size())
-      entries.push_back({layer, op, 0, 0});
+      entries.push_back({layer, op, 0, 0, {}});
   }
   entries[cursor].seconds += seconds;
   entries[cursor].calls += 1;
+  entries[cursor].samples.push_back(seconds);
   ++cursor;
+}
+
+double Profile::Entry::median() const {
+  if (samples.empty())
+    return 0;
+  std::vector<double> sorted = samples;
+  auto middle = sorted.begin() + sorted.size() / 2;
+  std::nth_element(sorted.begin(), middle, sorted.end());
+  return *middle;
 }
 
 void runForward(const ModelSpec &spec, std::vector<Buffer> &params,

@@ -143,6 +143,9 @@ struct Profile {
     std::string layer, op;
     double seconds = 0;
     int64_t calls = 0;
+    std::vector<double> samples; // seconds of each call
+    /// The median call, in seconds.
+    double median() const;
   };
   std::vector<Entry> entries; // in first-call order
   void add(const char *layer, const char *op, double seconds);

@@ -1,0 +1,123 @@
+//===- ThreadPoolTest.cpp - The pool that runs kernels' parallel loops ----===//
+//
+// The pool installs itself as Halide's do_par_for handler; this test
+// provides that hook itself, so it can call the handler like a kernel does.
+
+#include "ThreadPool.h"
+
+#include <HalideRuntime.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace {
+halide_do_par_for_t installed = nullptr;
+} // namespace
+
+extern "C" halide_do_par_for_t
+halide_set_custom_do_par_for(halide_do_par_for_t handler) {
+  halide_do_par_for_t previous = installed;
+  installed = handler;
+  return previous;
+}
+
+namespace {
+
+/// A loop's record: how often each index ran, and on which threads.
+struct Record {
+  std::vector<std::atomic<int>> runs;
+  std::atomic<int> failAt{-1};
+  std::chrono::microseconds busy; // each task's time
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  explicit Record(int size, int busyMicroseconds = 20)
+      : runs(size), busy(busyMicroseconds) {}
+};
+
+int countTask(void *, int index, uint8_t *closure) {
+  auto *record = reinterpret_cast<Record *>(closure);
+  record->runs[index - 100].fetch_add(1);
+  {
+    std::lock_guard<std::mutex> lock(record->mutex);
+    record->threads.insert(std::this_thread::get_id());
+  }
+  // Long enough that the other threads take some of the tasks.
+  auto until = std::chrono::steady_clock::now() + record->busy;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  return index - 100 == record->failAt.load() ? -7 : 0;
+}
+
+int parFor(Record &record) {
+  return installed(nullptr, countTask, 100, int(record.runs.size()),
+                   reinterpret_cast<uint8_t *>(&record));
+}
+
+TEST(ThreadPool, RunsEveryTaskOnceOnSeveralThreads) {
+  netc::rt::useThreadPool(4);
+  ASSERT_NE(installed, nullptr);
+  // Many loops in a row, of varied sizes: a worker must never run a task of
+  // a loop that has ended, nor miss one of the next.
+  for (int loop = 0; loop < 2000; ++loop) {
+    int size = 1 + loop % 37;
+    Record record(size);
+    ASSERT_EQ(parFor(record), 0);
+    for (int i = 0; i < size; ++i)
+      ASSERT_EQ(record.runs[i].load(), 1) << "loop " << loop << " task " << i;
+  }
+  Record wide(200, 100);
+  ASSERT_EQ(parFor(wide), 0);
+  EXPECT_GT(wide.threads.size(), 1u);
+}
+
+TEST(ThreadPool, ReturnsTheErrorOfAFailedTask) {
+  netc::rt::useThreadPool(3);
+  Record record(50);
+  record.failAt = 17;
+  EXPECT_EQ(parFor(record), -7);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(record.runs[i].load(), 1);
+}
+
+int nestedTask(void *, int index, uint8_t *closure) {
+  auto *inner = reinterpret_cast<std::vector<Record *> *>(closure);
+  return installed(nullptr, countTask, 100, int((*inner)[index]->runs.size()),
+                   reinterpret_cast<uint8_t *>((*inner)[index]));
+}
+
+TEST(ThreadPool, RunsALoopInsideATaskOnItsThread) {
+  netc::rt::useThreadPool(2);
+  std::deque<Record> records;
+  std::vector<Record *> inner;
+  for (int i = 0; i < 8; ++i)
+    inner.push_back(&records.emplace_back(5));
+  ASSERT_EQ(
+      installed(nullptr, nestedTask, 0, 8, reinterpret_cast<uint8_t *>(&inner)),
+      0);
+  for (Record &record : records) {
+    EXPECT_EQ(record.threads.size(), 1u);
+    for (int i = 0; i < 5; ++i)
+      EXPECT_EQ(record.runs[i].load(), 1);
+  }
+}
+
+TEST(ThreadPool, WakesSleepingWorkers) {
+  netc::rt::useThreadPool(2);
+  Record first(16);
+  ASSERT_EQ(parFor(first), 0);
+  // Past the spinning time: the worker sleeps and must be woken.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Record second(200, 100);
+  ASSERT_EQ(parFor(second), 0);
+  for (int i = 0; i < 200; ++i)
+    EXPECT_EQ(second.runs[i].load(), 1);
+  EXPECT_EQ(second.threads.size(), 2u);
+}
+
+} // namespace

@@ -323,7 +323,7 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
   };
   for (int i = 0; i < 3; ++i)
     once();
-  profile().enabled = true;
+  profile().enable(true);
   std::vector<double> times;
   double deadline = now() + 60.0;
   for (int i = 0; i < iterations; ++i) {
@@ -333,7 +333,7 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     if (now() > deadline && i >= 2)
       break; // enough for a median on slow models
   }
-  profile().enabled = false;
+  profile().enable(false);
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
   double median = sorted[sorted.size() / 2];

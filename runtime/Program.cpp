@@ -4,6 +4,7 @@
 
 #include "Error.h"
 #include "SafeTensors.h"
+#include "ThreadPool.h"
 
 #include <algorithm>
 #include <chrono>
@@ -104,26 +105,25 @@ double Profile::Entry::median() const {
   return *middle;
 }
 
-void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
+namespace {
+
+/// Runs samples [first, first + count) of the batch through the network, in
+/// chunks of at most spec.forwardChunk samples of about equal size.
+void runSamples(const ModelSpec &spec, std::vector<Buffer> &params,
                 std::vector<Buffer> &prepared, std::vector<Buffer> &inputs,
-                std::vector<Buffer> &outputs) {
-  int64_t batch =
-      inputs.empty() ? 0 : inputs[0].dim(inputs[0].dimensions() - 1).extent();
-  if (spec.forwardChunk <= 0 || batch <= spec.forwardChunk) {
-    spec.forward(params, prepared, inputs, outputs);
-    return;
-  }
-  int64_t chunks = (batch + spec.forwardChunk - 1) / spec.forwardChunk;
-  int64_t chunk = (batch + chunks - 1) / chunks;
-  for (int64_t first = 0; first < batch; first += chunk) {
-    int64_t n = std::min(chunk, batch - first);
+                std::vector<Buffer> &outputs, int64_t first, int64_t count) {
+  int64_t limit = spec.forwardChunk > 0 ? spec.forwardChunk : count;
+  int64_t chunks = (count + limit - 1) / limit;
+  int64_t chunk = (count + chunks - 1) / chunks;
+  for (int64_t begin = first; begin < first + count; begin += chunk) {
+    int64_t n = std::min(chunk, first + count - begin);
     auto slice = [&](std::vector<Buffer> &buffers,
                      const std::vector<TensorSpec> &specs) {
       std::vector<Buffer> views;
       for (size_t i = 0; i < buffers.size(); ++i) {
         const std::vector<int64_t> &shape = specs[i].shape;
         views.push_back(
-            view(buffers[i].data() + first * elementCount(shape), shape, n));
+            view(buffers[i].data() + begin * elementCount(shape), shape, n));
       }
       return views;
     };
@@ -131,6 +131,30 @@ void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
     std::vector<Buffer> out = slice(outputs, spec.outputs);
     spec.forward(params, prepared, in, out);
   }
+}
+
+} // namespace
+
+void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
+                std::vector<Buffer> &prepared, std::vector<Buffer> &inputs,
+                std::vector<Buffer> &outputs) {
+  int64_t batch =
+      inputs.empty() ? 0 : inputs[0].dim(inputs[0].dimensions() - 1).extent();
+  int64_t threads = poolThreads();
+  if (threads > 1 && batch >= threads &&
+      (batch % threads == 0 || batch >= 4 * threads)) {
+    parallelFor(int(threads), [&](int stream) {
+      int64_t first = batch * stream / threads;
+      int64_t last = batch * (stream + 1) / threads;
+      runSamples(spec, params, prepared, inputs, outputs, first, last - first);
+    });
+    return;
+  }
+  if (spec.forwardChunk <= 0 || batch <= spec.forwardChunk) {
+    spec.forward(params, prepared, inputs, outputs);
+    return;
+  }
+  runSamples(spec, params, prepared, inputs, outputs, 0, batch);
 }
 
 void checkKernel(int status, const char *layer) {

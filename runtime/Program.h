@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace netc::rt {
@@ -136,9 +137,18 @@ Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch);
 /// Throws Error naming the layer when a kernel returns a Halide error code.
 void checkKernel(int status, const char *layer);
 
-/// Per-layer wall-clock times, collected while enabled (by `bench`).
+/// Per-layer wall-clock times of the kernels that the thread which enabled
+/// profiling runs (`bench`).
 struct Profile {
   bool enabled = false;
+  std::thread::id thread;
+  void enable(bool on) {
+    enabled = on;
+    thread = std::this_thread::get_id();
+  }
+  bool active() const {
+    return enabled && thread == std::this_thread::get_id();
+  }
   struct Entry {
     std::string layer, op;
     double seconds = 0;
@@ -157,7 +167,7 @@ double now();
 /// status. Generated code calls every kernel through this.
 template <typename Kernel, typename... Args>
 void run(const char *layer, const char *op, Kernel kernel, Args &&...args) {
-  if (!profile().enabled) {
+  if (!profile().active()) {
     checkKernel(kernel(std::forward<Args>(args)...), layer);
     return;
   }
@@ -169,7 +179,11 @@ void run(const char *layer, const char *op, Kernel kernel, Args &&...args) {
 
 /// Runs spec.forward on the batch of `inputs` (the model's inputs) into
 /// `outputs`, in chunks of at most spec.forwardChunk samples of about equal
-/// size (samples are independent in inference).
+/// size (samples are independent in inference). A batch that splits evenly
+/// over the pool's threads (or has at least four samples per thread) runs as
+/// one stream of samples per thread, each thread running the kernels alone:
+/// a layer's input then comes from the thread's own cache, and no kernel
+/// waits for another thread.
 void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
                 std::vector<Buffer> &prepared, std::vector<Buffer> &inputs,
                 std::vector<Buffer> &outputs);

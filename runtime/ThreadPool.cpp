@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -158,6 +159,10 @@ private:
     return generation;
   }
 
+public:
+  int threads() const { return int(workers_.size()) + 1; }
+
+private:
   std::vector<std::thread> workers_;
   std::mutex submit_;
   // The open loop, written only while no worker is active in it.
@@ -186,6 +191,36 @@ int doParFor(void *context, halide_task_t task, int min, int size,
 void useThreadPool(int threads) {
   pool = std::make_unique<Pool>(threads > 1 ? threads - 1 : 0);
   halide_set_custom_do_par_for(doParFor);
+}
+
+int poolThreads() { return pool ? pool->threads() : 1; }
+
+void parallelFor(int n, const std::function<void(int)> &body) {
+  struct Loop {
+    const std::function<void(int)> &body;
+    std::mutex mutex;
+    std::exception_ptr failure;
+  } loop{body, {}, nullptr};
+  halide_task_t task = [](void *, int i, uint8_t *closure) {
+    auto *loop = reinterpret_cast<Loop *>(closure);
+    try {
+      loop->body(i);
+      return 0;
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(loop->mutex);
+      if (!loop->failure)
+        loop->failure = std::current_exception();
+      return -1;
+    }
+  };
+  auto *closure = reinterpret_cast<uint8_t *>(&loop);
+  if (pool)
+    pool->run(nullptr, task, 0, n, closure);
+  else
+    for (int i = 0; i < n && !loop.failure; ++i)
+      task(nullptr, i, closure);
+  if (loop.failure)
+    std::rethrow_exception(loop.failure);
 }
 
 } // namespace netc::rt

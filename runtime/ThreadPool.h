@@ -9,11 +9,21 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <functional>
+
 namespace netc::rt {
 
 /// Routes Halide's parallel loops to a pool of `threads` threads (the
 /// calling thread and threads - 1 workers). Call once, before any kernel
 /// runs; with one thread, loops run on the calling thread.
 void useThreadPool(int threads);
+
+/// The pool's threads (1 without a pool).
+int poolThreads();
+
+/// Runs body(i) for i in [0, n), one task each, on the pool's threads; the
+/// kernels a task calls run their parallel loops on the task's thread.
+/// Rethrows on the calling thread the first exception a task threw.
+void parallelFor(int n, const std::function<void(int)> &body);
 
 } // namespace netc::rt

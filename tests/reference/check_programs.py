@@ -166,9 +166,12 @@ def check(netc, name, workdir, batch, size=None):
         run = subprocess.run(args, capture_output=True, text=True)
         return None if run.returncode == 0 else f"infer {flags} failed: {run.stderr}"
 
-    # The whole batch at once, and one sample per pass through the network
-    # (--chunk 1), which must give the same outputs.
-    for flags, suffix in (([], ".npy"), (["--chunk", "1"], ".chunked.npy")):
+    # Two threads, each running its own samples; the whole batch at once
+    # on one thread; one sample per pass through the network (--chunk 1).
+    # All must give the same outputs.
+    passes = ((["--threads", "2"], ".npy"), (["--threads", "1"], ".batch.npy"),
+              (["--chunk", "1"], ".chunked.npy"))
+    for flags, suffix in passes:
         error = infer(flags, suffix)
         if error:
             return [error]
@@ -203,11 +206,12 @@ def check(netc, name, workdir, batch, size=None):
                 problems.append(f"{o}: the reference hardly depends on the input "
                                 f"({spread:.1e} between two samples): the check "
                                 f"would not see errors in early layers")
-        chunked = np.load(os.path.join(workdir, o + ".chunked.npy"))
-        apart = np.abs(chunked - got).max() / max(np.abs(got).max(), 1e-12)
-        if not apart <= 1e-6:
-            problems.append(f"{o}: one sample per pass differs from the whole "
-                            f"batch by {apart:.2e}")
+        for flags, suffix in passes[1:]:
+            other = np.load(os.path.join(workdir, o + suffix))
+            apart = np.abs(other - got).max() / max(np.abs(got).max(), 1e-12)
+            if not apart <= 1e-6:
+                problems.append(f"{o}: infer {' '.join(flags)} differs from "
+                                f"two threads by {apart:.2e}")
     return problems
 
 

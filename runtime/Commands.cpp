@@ -397,7 +397,10 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   CLI::App app{spec.name + ": compiled by netc from " + spec.source};
   app.require_subcommand(1);
   int threads = 0;
-  app.add_option("--threads", threads, "Worker threads (default: one per core)")
+  app.add_option("--threads", threads,
+                 "Threads that run the kernels (default: one per core); an "
+                 "inference batch that splits evenly over them runs as one "
+                 "stream of samples per thread")
       ->check(CLI::NonNegativeNumber);
   int64_t chunk = 0;
   app.add_option("--chunk", chunk,

@@ -108,11 +108,15 @@ double Profile::Entry::median() const {
 namespace {
 
 /// Runs samples [first, first + count) of the batch through the network, in
-/// chunks of at most spec.forwardChunk samples of about equal size.
+/// chunks of at most `limit` samples (0: any) of about equal size.
 void runSamples(const ModelSpec &spec, std::vector<Buffer> &params,
                 std::vector<Buffer> &prepared, std::vector<Buffer> &inputs,
-                std::vector<Buffer> &outputs, int64_t first, int64_t count) {
-  int64_t limit = spec.forwardChunk > 0 ? spec.forwardChunk : count;
+                std::vector<Buffer> &outputs, int64_t first, int64_t count,
+                int64_t limit) {
+  if (count <= 0)
+    return;
+  if (limit <= 0)
+    limit = count;
   int64_t chunks = (count + limit - 1) / limit;
   int64_t chunk = (count + chunks - 1) / chunks;
   for (int64_t begin = first; begin < first + count; begin += chunk) {
@@ -143,10 +147,15 @@ void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
   int64_t threads = poolThreads();
   if (threads > 1 && batch >= threads &&
       (batch % threads == 0 || batch >= 4 * threads)) {
+    // The streams' activations together stay within the chunk's budget.
+    int64_t limit = spec.forwardChunk > 0
+                        ? std::max<int64_t>(1, spec.forwardChunk / threads)
+                        : 0;
     parallelFor(int(threads), [&](int stream) {
       int64_t first = batch * stream / threads;
       int64_t last = batch * (stream + 1) / threads;
-      runSamples(spec, params, prepared, inputs, outputs, first, last - first);
+      runSamples(spec, params, prepared, inputs, outputs, first, last - first,
+                 limit);
     });
     return;
   }
@@ -154,7 +163,8 @@ void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
     spec.forward(params, prepared, inputs, outputs);
     return;
   }
-  runSamples(spec, params, prepared, inputs, outputs, 0, batch);
+  runSamples(spec, params, prepared, inputs, outputs, 0, batch,
+             spec.forwardChunk);
 }
 
 void checkKernel(int status, const char *layer) {

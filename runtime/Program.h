@@ -181,9 +181,9 @@ void run(const char *layer, const char *op, Kernel kernel, Args &&...args) {
 /// `outputs`, in chunks of at most spec.forwardChunk samples of about equal
 /// size (samples are independent in inference). A batch that splits evenly
 /// over the pool's threads (or has at least four samples per thread) runs as
-/// one stream of samples per thread, each thread running the kernels alone:
-/// a layer's input then comes from the thread's own cache, and no kernel
-/// waits for another thread.
+/// one stream of samples per thread, each thread running the kernels alone
+/// (in chunks of spec.forwardChunk / threads): a layer's input then comes
+/// from the thread's own cache, and no kernel waits for another thread.
 void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
                 std::vector<Buffer> &prepared, std::vector<Buffer> &inputs,
                 std::vector<Buffer> &outputs);

@@ -407,7 +407,8 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                  "Inference: samples per pass through the network; larger "
                  "batches run in passes of about equal size (default " +
                      std::to_string(spec.forwardChunk) +
-                     ", whose activations fit in 48 MiB)")
+                     ", whose activations fit in 48 MiB; the threads' "
+                     "streams share it)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
 
   CLI::App *info = app.add_subcommand(

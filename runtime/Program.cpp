@@ -159,10 +159,6 @@ void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
     });
     return;
   }
-  if (spec.forwardChunk <= 0 || batch <= spec.forwardChunk) {
-    spec.forward(params, prepared, inputs, outputs);
-    return;
-  }
   runSamples(spec, params, prepared, inputs, outputs, 0, batch,
              spec.forwardChunk);
 }

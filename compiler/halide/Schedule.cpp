@@ -23,6 +23,13 @@ std::string Schedule::key() const {
          "x" + std::to_string(taskBlocks) + "y" + std::to_string(rowBlock);
 }
 
+/// Taps of a convolution's kernel (its width by height), 0 when unknown.
+static int64_t kernelTaps(const LoweredOp &op) {
+  const int64_t *kw = as_const_int(op.reduction.x.extent());
+  const int64_t *kh = as_const_int(op.reduction.y.extent());
+  return kw && kh ? *kw * *kh : 0;
+}
+
 Schedule defaultSchedule(const LoweredOp &op, const Target &target,
                          int64_t batch) {
   Schedule schedule;
@@ -43,10 +50,9 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
     // Depthwise: every channel reads its own plane, so a tile of many
     // channels loads a weight for every multiply-add. Two channels keep
     // their weights (at most 9 taps each) in registers from row to row.
-    const int64_t *kw = as_const_int(op.reduction.x.extent());
-    const int64_t *kh = as_const_int(op.reduction.y.extent());
-    bool depthwise = op.outputsPerGroup == 1 && kw && kh && *kw * *kh <= 9 &&
-                     channels % 2 == 0;
+    int64_t taps = kernelTaps(op);
+    bool depthwise =
+        op.outputsPerGroup == 1 && taps > 0 && taps <= 9 && channels % 2 == 0;
     if (depthwise)
       schedule.channelBlock = 2;
     if (width >= 2 * schedule.vectorWidth && schedule.channelBlock * 2 <= 16)
@@ -149,9 +155,7 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
     // of input channels, whose weights and input rows then stay in the L1
     // cache. Bands of 32 KiB (4 rows of 56 columns) reloaded each block's
     // weights too often: ResNet-50's 56x56 1x1 layers 0.90 -> 0.63 ms.
-    const int64_t *kw = as_const_int(op.reduction.x.extent());
-    const int64_t *kh = as_const_int(op.reduction.y.extent());
-    int64_t taps = kw && kh ? *kw * *kh : 0;
+    int64_t taps = kernelTaps(op);
     int64_t inputs =
         taps ? op.work / (op.outputShape[2] * width) / channels / taps : 0;
     int block = taps == 1 ? 32 : 16;

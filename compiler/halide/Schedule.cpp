@@ -102,19 +102,15 @@ Schedule defaultSchedule(const LoweredOp &op, const Target &target,
         break;
       }
     }
-    // A task takes tiles of about 256 KiB of inputs, and the channels
-    // are split into groups until a sample makes 16 tasks or more.
+    // A task takes tiles of at most 256 KiB of inputs, and at most an
+    // eighth of the plane, with every output channel: each group of
+    // channels would copy the tiles' inputs again.
     int64_t tile = int64_t(schedule.columnVectors) * V;
     int64_t tiles = (pixels + tile - 1) / tile;
-    int64_t perChunk =
-        std::clamp<int64_t>(256 * 1024 / (tile * inputs * 4), 1, tiles);
-    int64_t chunks = (tiles + perChunk - 1) / perChunk;
-    int64_t blocks = channels / schedule.channelBlock;
-    int64_t groups = std::min<int64_t>(blocks, (16 + chunks - 1) / chunks);
-    while (blocks % groups)
-      ++groups;
+    int64_t perChunk = std::clamp<int64_t>(256 * 1024 / (tile * inputs * 4), 1,
+                                           (tiles + 7) / 8);
     schedule.taskRows = int(perChunk);
-    schedule.taskBlocks = int(blocks / groups);
+    schedule.taskBlocks = int(channels / schedule.channelBlock);
   }
   if (op.packedWeight) {
     int64_t channels = op.outputShape[1], width = op.outputShape[3];

@@ -10,10 +10,12 @@ On a shared machine speed drifts within minutes: each case runs netc and
 the peers one after the other `--rounds` times, and each time quoted is the
 median of its rounds' medians.
 
-    python3 bench/run.py                          # every case, 1 and 2 threads
-    python3 bench/run.py --cases lenet5:1 resnet18:1 --threads 2
+    /usr/bin/python3 bench/run.py                          # every case, 1 and 2 threads
+    /usr/bin/python3 bench/run.py --cases lenet5:1 resnet18:1 --threads 2
 
-Set-up: `npm install` in bench/ (ONNX Runtime), a built netc (scripts/build.sh).
+Set-up: a built netc (scripts/build.sh) and ONNX Runtime from npm:
+`(cd bench && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install)`. Run it with
+/usr/bin/python3, which has Debian's python3-torch.
 """
 import argparse
 import json
@@ -24,7 +26,11 @@ import sys
 import tempfile
 import time
 
-import torch
+try:
+    import torch
+except ImportError:
+    sys.exit(f"bench/run.py: {sys.executable} has no torch; run it with "
+             "/usr/bin/python3, which has Debian's python3-torch")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
@@ -73,6 +79,7 @@ def main():
                     for t, p in peaks.items()))
 
     rows = []
+    ort_failed = False
     for case in args.cases:
         name, batch = case.split(":")
         batch = int(batch)
@@ -109,6 +116,13 @@ def main():
                          str(args.iters)], capture_output=True, text=True)
                     if out.returncode == 0:
                         rounds["ort"].append(json.loads(out.stdout)["median_ms"])
+                    elif not ort_failed:
+                        ort_failed = True
+                        reason = (out.stderr.strip().splitlines() or ["no output"])[-1]
+                        print(f"ONNX Runtime did not run ({reason}); its column stays "
+                              "empty. Set-up: (cd bench && "
+                              "ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install)",
+                              file=sys.stderr, flush=True)
             netc_ms, eager_ms, jit_ms = (statistics.median(rounds[k])
                                          for k in ("netc", "eager", "jit"))
             ort_ms = statistics.median(rounds["ort"]) if rounds["ort"] else None

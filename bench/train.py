@@ -10,8 +10,8 @@ speed ratio (above 1: netc is faster) and peak resident memory. Speed
 drifts within minutes on a shared machine: netc and PyTorch run in turn
 `--rounds` times, and each time quoted is the median of the rounds'.
 
-    python3 bench/train.py                           # every case, 2 threads
-    python3 bench/train.py --cases lenet5:128 --threads 1 2
+    /usr/bin/python3 bench/train.py                           # every case, 2 threads
+    /usr/bin/python3 bench/train.py --cases lenet5:128 --threads 1 2
 """
 import argparse
 import json

@@ -357,7 +357,8 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
           {{"layer", e.layer},
            {"op", e.op},
            {"mean_ms", e.seconds / runs * 1e3},
-           {"median_ms", e.median() * double(e.calls) / runs * 1e3}});
+           {"median_ms", e.median() * double(e.calls) / runs * 1e3},
+           {"min_ms", e.fastest() * double(e.calls) / runs * 1e3}});
     j["layers"] = layers;
     std::cout << j.dump(2) << "\n";
     return 0;

@@ -105,6 +105,11 @@ double Profile::Entry::median() const {
   return *middle;
 }
 
+double Profile::Entry::fastest() const {
+  return samples.empty() ? 0
+                         : *std::min_element(samples.begin(), samples.end());
+}
+
 namespace {
 
 /// Runs samples [first, first + count) of the batch through the network, in

@@ -156,6 +156,8 @@ struct Profile {
     std::vector<double> samples; // seconds of each call
     /// The median call, in seconds.
     double median() const;
+    /// The fastest call, in seconds.
+    double fastest() const;
   };
   std::vector<Entry> entries; // in first-call order
   void add(const char *layer, const char *op, double seconds);

@@ -364,8 +364,9 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     return 0;
   }
   std::cout << spec.name << ": " << (training ? "training steps, " : "")
-            << "batch " << batch << ", " << threads << " threads, "
-            << times.size() << " runs\n"
+            << "batch " << batch << ", " << threads
+            << (threads == 1 ? " thread, " : " threads, ") << times.size()
+            << " runs\n"
             << "  median " << std::fixed << std::setprecision(3) << median * 1e3
             << " ms, min " << sorted.front() * 1e3 << " ms, "
             << std::setprecision(1) << double(batch) / median
@@ -397,20 +398,31 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
 int runProgram(int argc, char **argv, const ModelSpec &spec) {
   CLI::App app{spec.name + ": compiled by netc from " + spec.source};
   app.require_subcommand(1);
+  // --threads and --chunk go before or after the subcommand: each
+  // subcommand lists them in its --help.
   int threads = 0;
-  app.add_option("--threads", threads,
-                 "Threads that run the kernels (default: one per core); an "
-                 "inference batch that splits evenly over them runs as one "
-                 "stream of samples per thread")
-      ->check(CLI::NonNegativeNumber);
   int64_t chunk = 0;
-  app.add_option("--chunk", chunk,
-                 "Inference: samples per pass through the network; larger "
-                 "batches run in passes of about equal size (default " +
-                     std::to_string(spec.forwardChunk) +
-                     ", whose activations fit in 48 MiB; the threads' "
-                     "streams share it)")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  auto threadsOption = [&](CLI::App *command) {
+    command
+        ->add_option("--threads", threads,
+                     "Threads that run the kernels (default: one per core); "
+                     "an inference batch that splits evenly over them runs "
+                     "as one stream of samples per thread")
+        ->check(CLI::NonNegativeNumber);
+  };
+  auto chunkOption = [&](CLI::App *command) {
+    command
+        ->add_option("--chunk", chunk,
+                     "Inference: samples per pass through the network; "
+                     "larger batches run in passes of about equal size "
+                     "(default " +
+                         std::to_string(spec.forwardChunk) +
+                         ", whose activations fit in 48 MiB; the threads' "
+                         "streams share it)")
+        ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  };
+  threadsOption(&app);
+  chunkOption(&app);
 
   CLI::App *info = app.add_subcommand(
       "info", "The model's inputs, outputs, target and expected weights");
@@ -561,6 +573,13 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     stepCmd->add_option("--lr", stepOptions.lr, "Learning rate")
         ->check(CLI::PositiveNumber);
   }
+
+  for (CLI::App *command :
+       {info, inferCmd, evalCmd, benchCmd, trainCmd, stepCmd})
+    if (command)
+      threadsOption(command);
+  for (CLI::App *command : {inferCmd, evalCmd, benchCmd})
+    chunkOption(command);
 
   try {
     app.parse(argc, argv);

@@ -114,8 +114,11 @@ def batchnorm_case(r, name, c, h, w):
 
 def lrn_case(r, name, c, h, w):
     size = r.choice([2, 3, 5])
-    text = f"lrn(size={size}, alpha=1e-2, beta=0.75, k=2)"
-    return Case(text, text, [], lambda x, _: F.local_response_norm(x, size, 1e-2, 0.75, 2.0))
+    # 0.75 and 0.5 take square roots, 0.6 the general power.
+    beta = r.choice([0.75, 0.5, 0.6])
+    text = f"lrn(size={size}, alpha=1e-2, beta={beta}, k=2)"
+    return Case(text, text, [],
+                lambda x, _: F.local_response_norm(x, size, 1e-2, beta, 2.0))
 
 
 def activation_case(r, name, c, h, w):

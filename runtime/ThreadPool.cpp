@@ -7,6 +7,12 @@
 // sees a new generation registers as active, then joins only if that loop
 // is still the open one.
 //
+// Each thread owns a contiguous share of every loop's tasks, the same share
+// from kernel to kernel: the k-th of T threads takes tasks [k*n/T,
+// (k+1)*n/T) from the front, so the rows (or channels) a thread writes in
+// one layer are those it reads in the next, from its own cache. A thread
+// that finishes its share takes the last tasks of the others' from the back.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ThreadPool.h"
@@ -41,11 +47,38 @@ constexpr std::chrono::milliseconds kSpin(2);
 /// thread alone.
 thread_local bool inTask = false;
 
+/// One thread's share of the open loop: the tasks [front, back), taken by
+/// its owner from the front and by the other threads from the back. Both
+/// ends are one atomic word, so a task is taken exactly once.
+struct alignas(64) Share {
+  std::atomic<uint64_t> ends{0};
+
+  void set(uint32_t front, uint32_t back) {
+    ends.store(uint64_t(back) << 32 | front, std::memory_order_relaxed);
+  }
+
+  /// The index of a task taken from the front (or back), or -1 when the
+  /// share is empty.
+  int take(bool fromBack) {
+    uint64_t ends = this->ends.load(std::memory_order_relaxed);
+    for (;;) {
+      uint32_t front = uint32_t(ends), back = uint32_t(ends >> 32);
+      if (front >= back)
+        return -1;
+      uint64_t next = fromBack ? uint64_t(back - 1) << 32 | front
+                               : uint64_t(back) << 32 | (front + 1);
+      if (this->ends.compare_exchange_weak(ends, next,
+                                           std::memory_order_relaxed))
+        return int(fromBack ? back - 1 : front);
+    }
+  }
+};
+
 class Pool {
 public:
-  explicit Pool(int workers) {
+  explicit Pool(int workers) : shares_(workers + 1) {
     for (int i = 0; i < workers; ++i)
-      workers_.emplace_back([this] { work(); });
+      workers_.emplace_back([this, i] { work(i + 1); });
   }
 
   ~Pool() {
@@ -72,7 +105,10 @@ public:
     min_ = min;
     size_ = size;
     error_.store(0, std::memory_order_relaxed);
-    next_.store(0, std::memory_order_relaxed);
+    int threads = int(shares_.size());
+    for (int k = 0; k < threads; ++k)
+      shares_[k].set(uint32_t(int64_t(size) * k / threads),
+                     uint32_t(int64_t(size) * (k + 1) / threads));
     done_.store(0, std::memory_order_relaxed);
     open_.store(true);
     generation_.fetch_add(1);
@@ -80,7 +116,7 @@ public:
       std::lock_guard<std::mutex> lock(sleep_);
       wake_.notify_all();
     }
-    share();
+    share(0);
     waitUntil([&] { return done_.load(std::memory_order_acquire) == size; });
     open_.store(false);
     waitUntil([&] { return active_.load() == 0; });
@@ -106,21 +142,28 @@ private:
     }
   }
 
-  /// Takes tasks of the open loop until none is left.
-  void share() {
+  /// Takes the tasks of thread `self`'s share of the open loop, then those
+  /// left in the other threads' shares, until none is left.
+  void share(int self) {
     inTask = true;
-    for (int i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < size_;) {
-      if (int result = task_(context_, min_ + i, closure_)) {
-        int none = 0;
-        error_.compare_exchange_strong(none, result);
+    int threads = int(shares_.size());
+    for (int k = 0; k < threads; ++k) {
+      Share &share = shares_[(self + k) % threads];
+      for (int i; (i = share.take(k > 0)) >= 0;) {
+        if (int result = task_(context_, min_ + i, closure_)) {
+          int none = 0;
+          error_.compare_exchange_strong(none, result);
+        }
+        done_.fetch_add(1, std::memory_order_release);
       }
-      done_.fetch_add(1, std::memory_order_release);
     }
     inTask = false;
   }
 
-  void work() {
-    uint64_t seen = generation_.load();
+  void work(int self) {
+    // Generation 0 is the pool's before any loop: a worker that starts
+    // after the first loop was published still joins it.
+    uint64_t seen = 0;
     for (;;) {
       uint64_t generation = awaitNewGeneration(seen);
       if (stop_.load())
@@ -130,7 +173,7 @@ private:
       // The loop may have closed (and the next one not yet opened) since
       // the generation changed: join only the loop that is still open.
       if (generation_.load() == generation && open_.load())
-        share();
+        share(self);
       active_.fetch_sub(1);
     }
   }
@@ -163,6 +206,7 @@ public:
   int threads() const { return int(workers_.size()) + 1; }
 
 private:
+  std::vector<Share> shares_; // one per thread; the calling thread's first
   std::vector<std::thread> workers_;
   std::mutex submit_;
   // The open loop, written only while no worker is active in it.
@@ -170,7 +214,7 @@ private:
   void *context_ = nullptr;
   uint8_t *closure_ = nullptr;
   int min_ = 0, size_ = 0;
-  std::atomic<int> next_{0}, done_{0}, error_{0}, active_{0};
+  std::atomic<int> done_{0}, error_{0}, active_{0};
   std::atomic<bool> open_{false}, stop_{false};
   std::atomic<uint64_t> generation_{0};
   // Sleeping workers.

@@ -76,6 +76,47 @@ TEST(ThreadPool, RunsEveryTaskOnceOnSeveralThreads) {
   EXPECT_GT(wide.threads.size(), 1u);
 }
 
+/// Which thread ran the first task of the worker, in a loop whose task 0
+/// (on the calling thread) waits until the worker has started one.
+struct Order {
+  std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> workerFirst{-1};
+  std::atomic<bool> workerStarted{false};
+  std::thread::id firstTaskThread;
+};
+
+int orderTask(void *, int index, uint8_t *closure) {
+  auto *order = reinterpret_cast<Order *>(closure);
+  if (std::this_thread::get_id() != order->caller) {
+    int none = -1;
+    order->workerFirst.compare_exchange_strong(none, index);
+    order->workerStarted = true;
+  }
+  if (index == 0) {
+    order->firstTaskThread = std::this_thread::get_id();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!order->workerStarted && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  }
+  return 0;
+}
+
+TEST(ThreadPool, GivesEachThreadAContiguousShare) {
+  // Kernels rely on it: the first half of a loop's tasks (the top rows of
+  // a layer) runs on the calling thread, the second half on the worker, so
+  // the next layer's same rows find their inputs in the same cache.
+  netc::rt::useThreadPool(2);
+  for (int loop = 0; loop < 3; ++loop) {
+    Order order;
+    ASSERT_EQ(installed(nullptr, orderTask, 0, 8,
+                        reinterpret_cast<uint8_t *>(&order)),
+              0);
+    EXPECT_EQ(order.firstTaskThread, order.caller) << "loop " << loop;
+    // Not task 1, as it would be if tasks went first come, first served.
+    EXPECT_EQ(order.workerFirst.load(), 4) << "loop " << loop;
+  }
+}
+
 TEST(ThreadPool, ReturnsTheErrorOfAFailedTask) {
   netc::rt::useThreadPool(3);
   Record record(50);

@@ -177,6 +177,7 @@ LoweredOp lowerConv(Conv2DOp op) {
   k.paddedPlane = in[2] * in[3];
   k.vars = {x, y, c, n};
   std::vector<int64_t> o = shapeOf(op.getResult());
+  k.paddedRows = (o[2] - 1) * stride[0] + (w[2] - 1) * dilation[0] + 1;
   k.work = o[1] * o[2] * o[3] * inPerGroup * w[2] * w[3];
   return k;
 }

@@ -51,6 +51,7 @@ struct LoweredOp {
   Halide::RDom reduction;
   Halide::Func paddedInput;
   int64_t paddedPlane = 0; // values per plane of that input (w * h)
+  int64_t paddedRows = 0;  // conv2d: the rows of the border it reads
   /// conv2d: the weight argument is packed by a lowerWeightPack kernel,
   /// output channels in blocks of kChannelBlock, innermost. The accumulator
   /// is then blocked too, (o % 16, x, y, o / 16, n), and `result` reads it

@@ -12,7 +12,7 @@ using namespace Halide;
 namespace netc::halide {
 
 /// Changes whenever lowering or scheduling changes what a key compiles to.
-static constexpr const char *kKernelVersion = "netc-kernels-51";
+static constexpr const char *kKernelVersion = "netc-kernels-52";
 
 std::string stableHash(const std::string &text) {
   uint64_t hash = 1469598103934665603ull;

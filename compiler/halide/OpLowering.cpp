@@ -242,6 +242,8 @@ LoweredOp lowerPool(mlir::Operation *op, bool isMax) {
     Func padded = zeroPadded(input, width, height,
                              -std::numeric_limits<float>::infinity());
     out(x, y, c, n) = maximum(padded(ix, iy, c, n));
+    if (pt || pl || pad[1] || pad[3])
+      k.paddedInput = padded;
   } else {
     Func padded = zeroPadded(input, width, height);
     Func total("total");

@@ -245,10 +245,15 @@ void parallelPlanes(Stage f, const Var &cn, int64_t plane) {
 /// convolutions' tasks do, and reads what it wrote itself from its own
 /// cache instead of from another core's (MobileNet's global average pool
 /// took 27 us on a layer half written by the other core, 12 on its own).
-void parallelBands(Stage f, const Var &y, const Var &cn, int64_t rows,
-                   int64_t plane) {
-  if (rows < 2)
-    return parallelPlanes(f, cn, plane);
+/// Returns the loops of a band's rows and of its planes, where the caller
+/// may place stages computed per row.
+std::optional<std::pair<Var, Var>> parallelBands(Stage f, const Var &y,
+                                                 const Var &cn, int64_t rows,
+                                                 int64_t plane) {
+  if (rows < 2) {
+    parallelPlanes(f, cn, plane);
+    return std::nullopt;
+  }
   int64_t bands = rows >= 8 ? 4 : 2;
   int64_t bandRows = (rows + bands - 1) / bands;
   int64_t bandValues = std::max<int64_t>(1, plane / rows * bandRows);
@@ -259,6 +264,20 @@ void parallelBands(Stage f, const Var &y, const Var &cn, int64_t rows,
       .reorder(yi, ci, co, yo)
       .fuse(co, yo, task)
       .parallel(task);
+  return std::make_pair(yi, ci);
+}
+
+/// A max pool's input with its border of -infinity, one row at a time as
+/// the output's rows need it (kept for the next rows that read it): the
+/// windows then load whole vectors, where reading through the border
+/// gathered the first and last vector of every row, tap by tap.
+void borderRows(LoweredOp &op, const Schedule &schedule, const Var &row,
+                const Var &plane) {
+  Func &padded = op.paddedInput;
+  padded.store_at(op.output, plane)
+      .compute_at(op.output, row)
+      .vectorize(padded.args()[0], schedule.vectorWidth,
+                 TailStrategy::GuardWithIf);
 }
 
 /// The stage of `out` that should spread over threads: all of it when the
@@ -302,11 +321,17 @@ void scheduleSimple(LoweredOp &op, const Schedule &schedule) {
       rows = false;
     }
     int64_t height = op.outputShape[2];
-    if (std::optional<Stage> threaded = threadedStage(op, schedule)) {
-      if (rows)
-        parallelBands(*threaded, v[1], cn, height, width * height);
-      else
-        parallelPlanes(*threaded, cn, width * height);
+    bool border = rows && op.paddedInput.defined();
+    std::optional<Stage> threaded = threadedStage(op, schedule);
+    if (threaded && rows) {
+      auto loops = parallelBands(*threaded, v[1], cn, height, width * height);
+      // A threaded version beside a serial one: its loops are its own.
+      if (border && loops && schedule.parallel)
+        borderRows(op, schedule, loops->first, loops->second);
+    } else if (threaded) {
+      parallelPlanes(*threaded, cn, width * height);
+    } else if (border) {
+      borderRows(op, schedule, v[1], cn);
     }
   } else if (v.size() == 1) {
     out.vectorize(v[0], V, TailStrategy::GuardWithIf);

@@ -165,7 +165,8 @@ OTHERS = [pool_case, pool_case, batchnorm_case, lrn_case, activation_case,
 # 1x1 convolutions on flattened planes of 323 pixels (the last tile shifted
 # inwards) to 20 and 7 channels (register tiles of 4 and 1 channels), and
 # depthwise convolutions on tiles of two channels by two rows (14 rows) or
-# one row (7 rows, stride 2).
+# one row (7 rows, stride 2); max pools large enough to spread over threads,
+# whose windows read the -inf border one row at a time.
 FIXED = [
     (64, 14, 28, [("k1", 32, (1, 1), (1, 1), [0, 0, 0, 0]),
                   ("k3", 48, (3, 3), (1, 1), [1, 1, 1, 1]),
@@ -179,15 +180,25 @@ FIXED = [
                  ("dw", 32, (3, 3), (1, 1), [0, 0, 0, 0])]),
     (24, 17, 19, [("k1", 20, (1, 1), (1, 1), [0, 0, 0, 0]),
                   ("k1b", 7, (1, 1), (1, 1), [0, 0, 0, 0])]),
+    (16, 112, 90, [("mp", 3, 2, 1, False), ("mp5", 5, 2, 2, True),
+                   ("mp1", 3, 1, 1, False)]),
 ]
 
 
+def make_maxpool(k, s, p, ceil):
+    text = f"maxpool(k={k}, stride={s}, pad={p}, ceil={'true' if ceil else 'false'})"
+    return Case(text, text, [],
+                lambda x, _: F.max_pool2d(x, k, s, p, ceil_mode=ceil))
+
+
 def fixed_model(index):
-    c, h, w, convs = FIXED[index]
+    c, h, w, layers = FIXED[index]
+    if layers[0][0].startswith("mp"):
+        return c, h, w, [make_maxpool(*pool[1:]) for pool in layers]
     return c, h, w, [make_conv(name, c, out, k, s, (1, 1), pad,
                                groups=c if name.startswith("dw") else 1,
                                relu=True)
-                     for name, out, k, s, pad in convs]
+                     for name, out, k, s, pad in layers]
 
 
 def random_model(r, index):

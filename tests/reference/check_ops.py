@@ -78,6 +78,12 @@ def make_conv(name, c, out, k, stride, dilation, pad, groups=1, bias=True,
     return Case(text, text, params, reference)
 
 
+def make_maxpool(k, s, p, ceil):
+    text = f"maxpool(k={k}, stride={s}, pad={p}, ceil={'true' if ceil else 'false'})"
+    return Case(text, text, [],
+                lambda x, _: F.max_pool2d(x, k, s, p, ceil_mode=ceil))
+
+
 def pool_case(r, name, c, h, w):
     kind = r.choice(["maxpool", "avgpool"])
     while True:
@@ -88,13 +94,13 @@ def pool_case(r, name, c, h, w):
             break
     ceil = r.random() < 0.5
     count_pad = r.random() < 0.5
-    extra = f", count_pad={'true' if count_pad else 'false'}" if kind == "avgpool" else ""
-    text = (f"{kind}(k={k}, stride={s}, pad={p}, "
-            f"ceil={'true' if ceil else 'false'}{extra})")
+    if kind == "maxpool":
+        return make_maxpool(k, s, p, ceil)
+    text = (f"avgpool(k={k}, stride={s}, pad={p}, "
+            f"ceil={'true' if ceil else 'false'}, "
+            f"count_pad={'true' if count_pad else 'false'})")
 
     def reference(x, _):
-        if kind == "maxpool":
-            return F.max_pool2d(x, k, s, p, ceil_mode=ceil)
         return F.avg_pool2d(x, k, s, p, ceil_mode=ceil, count_include_pad=count_pad)
     return Case(text, text, [], reference)
 
@@ -183,12 +189,6 @@ FIXED = [
     (16, 112, 90, [("mp", 3, 2, 1, False), ("mp5", 5, 2, 2, True),
                    ("mp1", 3, 1, 1, False)]),
 ]
-
-
-def make_maxpool(k, s, p, ceil):
-    text = f"maxpool(k={k}, stride={s}, pad={p}, ceil={'true' if ceil else 'false'})"
-    return Case(text, text, [],
-                lambda x, _: F.max_pool2d(x, k, s, p, ceil_mode=ceil))
 
 
 def fixed_model(index):

@@ -2,6 +2,8 @@
 
 #include "compiler/halide/KernelCompiler.h"
 
+#include "compiler/halide/CacheKey.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -10,21 +12,6 @@
 using namespace Halide;
 
 namespace netc::halide {
-
-/// Changes whenever lowering or scheduling changes what a key compiles to.
-static constexpr const char *kKernelVersion = "netc-kernels-52";
-
-std::string stableHash(const std::string &text) {
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx",
-                static_cast<unsigned long long>(hash));
-  return buffer;
-}
 
 static bool exists(const std::string &path) {
   struct stat info;
@@ -56,8 +43,7 @@ CompiledKernel KernelCompiler::compile(LoweredOp &op, const std::string &key,
                                        const Schedule &schedule) {
   Target target = target_.with_feature(Target::NoRuntime);
   std::string hash =
-      stableHash(std::string(kKernelVersion) + "\n" + key + "\n" +
-                 schedule.key() + "\n" + target.to_string());
+      kernelCacheHash(thisCompiler(), key, schedule.key(), target.to_string());
   CompiledKernel kernel;
   kernel.symbol = "netc_" + op.opName + "_" + hash.substr(0, 12);
   std::string base = cacheDir_ + "/" + kernel.symbol;
@@ -95,8 +81,9 @@ CompiledKernel KernelCompiler::compile(LoweredOp &op, const std::string &key,
 
 std::string KernelCompiler::runtimeObject() {
   Target target = target_.without_feature(Target::NoRuntime);
-  std::string path = cacheDir_ + "/halide_runtime_" +
-                     stableHash(target.to_string()).substr(0, 12) + ".o";
+  std::string path =
+      cacheDir_ + "/halide_runtime_" +
+      runtimeCacheHash(thisCompiler(), target.to_string()).substr(0, 12) + ".o";
   if (!exists(path)) {
     std::string tmp = path + ".tmp" + std::to_string(getpid());
     compile_standalone_runtime(tmp, target);

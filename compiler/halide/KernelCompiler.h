@@ -16,8 +16,9 @@ struct CompiledKernel {
 };
 
 /// Compiles kernels ahead of time into `cacheDir`, one object and header per
-/// distinct signature (op, shapes, attributes, schedule, target); a kernel
-/// already in the cache is not compiled again.
+/// distinct signature (op, shapes, attributes, schedule, target, and the
+/// compiler's own sources: CacheKey.h); a kernel already in the cache is not
+/// compiled again.
 class KernelCompiler {
 public:
   KernelCompiler(std::string cacheDir, Halide::Target target);
@@ -38,8 +39,5 @@ private:
   std::string cacheDir_;
   Halide::Target target_;
 };
-
-/// A stable 64-bit FNV-1a hash as 16 hex digits.
-std::string stableHash(const std::string &text);
 
 } // namespace netc::halide

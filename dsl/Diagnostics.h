@@ -37,7 +37,6 @@ public:
   /// An error with no source position, e.g. a file that cannot be read.
   void error(const std::string &file, const std::string &message);
 
-  size_t errorCount() const { return errors_; }
   bool hadError() const { return errors_ > 0; }
   /// True once `maxErrors` errors were printed; callers stop early.
   bool tooMany() const { return errors_ >= maxErrors_; }

@@ -46,7 +46,6 @@ struct LayerSpec {
 
 const std::vector<LayerSpec> &layerSpecs();
 const LayerSpec *findLayer(std::string_view name);
-const char *attrTypeName(AttrType type);
 
 /// What a layer builder sees; the elaborator implements it.
 class LayerContext {

@@ -539,10 +539,6 @@ LoweredOp lowerWeightPack(mlir::Value weight) {
   return k;
 }
 
-bool isViewOp(mlir::Operation *op) {
-  return mlir::isa<DropoutOp, FlattenOp, ReshapeOp>(op);
-}
-
 namespace {
 
 /// Adds a fused operand shaped like the kernel's output, read through the
@@ -648,8 +644,6 @@ LoweredOp lowerGroup(llvm::ArrayRef<mlir::Operation *> ops) {
   }
   return k;
 }
-
-LoweredOp lowerOp(mlir::Operation *op) { return lowerGroup({op}); }
 
 std::string packKey(mlir::Value weight) {
   std::string key;

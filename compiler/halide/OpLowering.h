@@ -103,10 +103,6 @@ LoweredOp lowerWeightPack(mlir::Value weight);
 void constrainDense(const Halide::OutputImageParam &buffer,
                     const std::vector<int64_t> &shape);
 
-/// Ops that need no kernel: dropout (the identity in inference) and
-/// flatten (a reshape of contiguous memory).
-bool isViewOp(mlir::Operation *op);
-
 /// The algorithm of a training op (NNGradOps.td): losses, batch statistics
 /// and vector-Jacobian products. Returns false for other ops.
 bool lowerGradOp(mlir::Operation *op, LoweredOp &k);
@@ -115,9 +111,6 @@ bool lowerGradOp(mlir::Operation *op, LoweredOp &k);
 /// "rmsprop") over a flattened parameter: buffers (weight, grad, state…),
 /// then its scalar hyper-parameters; outputs the new weight and state.
 LoweredOp lowerOptimizer(const std::string &kind);
-
-/// Builds the algorithm of `op`. `op` must be a shaped nn layer op.
-LoweredOp lowerOp(mlir::Operation *op);
 
 /// One kernel for a fusion group (nn-fuse-epilogues): a conv2d or dense
 /// followed by elementwise ops, each applied as the output is written.

@@ -136,11 +136,18 @@ struct Argument {
 
 /// A label names the layer or block instance a call creates: `conv1: conv(…)`
 /// or `"layer{i}": basic(…)`; strings may interpolate `{expr}`.
+/// A `{expr}` piece of a string label, parsed with the label.
+struct LabelPiece {
+  uint32_t open = 0, close = 0; // source offsets of its braces
+  std::shared_ptr<const Expr> expr;
+};
+
 struct Label {
   std::string text;
   Loc loc;
   uint32_t length = 0;
   bool isString = false;
+  std::vector<LabelPiece> pieces; // string labels: their interpolations
 };
 
 /// A call of a layer, block or builtin: `conv(64, k=3)`, `relu`, or a

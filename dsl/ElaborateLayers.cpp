@@ -1,8 +1,6 @@
 //===- ElaborateLayers.cpp - Layer calls, attributes and names ------------===//
 
 #include "Elaborator.h"
-#include "Lexer.h"
-#include "Parser.h"
 
 #include <algorithm>
 #include <cctype>
@@ -22,9 +20,7 @@ public:
   const Shape &inputShape(size_t i) const override {
     return elab_.graph_.nodes[inputs_[i]].shape;
   }
-  bool given(const char *attr) const override {
-    return args_.count(attr) != 0;
-  }
+  bool given(const char *attr) const override { return args_.count(attr) != 0; }
   const Value &attr(const char *attr) const override {
     auto it = args_.find(attr);
     if (it != args_.end())
@@ -77,8 +73,8 @@ Value Elaborator::convertAttr(const AttrSpec &spec, const Value &value,
   auto intPair = [&](const Value &v) -> std::optional<Value> {
     if (v.kind == K::Int)
       return Value::ofSequence({v, v}, K::Tuple);
-    if (v.isSequence() && v.items.size() == 2 &&
-        v.items[0].kind == K::Int && v.items[1].kind == K::Int)
+    if (v.isSequence() && v.items.size() == 2 && v.items[0].kind == K::Int &&
+        v.items[1].kind == K::Int)
       return Value::ofSequence(v.items, K::Tuple);
     return std::nullopt;
   };
@@ -176,15 +172,15 @@ Value Elaborator::callLayer(const LayerSpec &spec, const CallExpr &call,
     std::string expected =
         spec.maxInputs < 0
             ? "at least " + std::to_string(spec.minInputs) + " tensor inputs"
-        : spec.minInputs == 1 ? std::string("one tensor input")
-                              : std::to_string(spec.minInputs) +
-                                    " tensor inputs";
+        : spec.minInputs == 1
+            ? std::string("one tensor input")
+            : std::to_string(spec.minInputs) + " tensor inputs";
     std::string hint = inputs.empty() && spec.minInputs == 1
                            ? "; write 'x -> " + std::string(spec.name) +
                                  (call.hasParens ? "(…)" : "") + "'"
                            : "";
-    fail(call, "'" + std::string(spec.name) + "' takes " + expected +
-                   ", got " + std::to_string(inputs.size()) + hint);
+    fail(call, "'" + std::string(spec.name) + "' takes " + expected + ", got " +
+                   std::to_string(inputs.size()) + hint);
   }
 
   // Attributes: remaining positional arguments in declaration order, then
@@ -198,17 +194,19 @@ Value Elaborator::callLayer(const LayerSpec &spec, const CallExpr &call,
         fail(*arg.value, "tensor inputs of '" + std::string(spec.name) +
                              "' must come before its attributes");
       if (position >= spec.attrs.size())
-        fail(*arg.value,
-             "too many arguments for '" + std::string(spec.name) + "'" +
-                 (spec.attrs.empty()
-                      ? ", which takes no attributes"
-                      : " (attributes: " + [&] {
-                          std::string list;
-                          for (const AttrSpec &a : spec.attrs)
-                            list += (list.empty() ? "" : ", ") +
-                                    std::string(a.name);
-                          return list;
-                        }() + ")"));
+        fail(*arg.value, "too many arguments for '" + std::string(spec.name) +
+                             "'" +
+                             (spec.attrs.empty()
+                                  ? ", which takes no attributes"
+                                  : " (attributes: " +
+                                        [&] {
+                                          std::string list;
+                                          for (const AttrSpec &a : spec.attrs)
+                                            list += (list.empty() ? "" : ", ") +
+                                                    std::string(a.name);
+                                          return list;
+                                        }() +
+                                        ")"));
       attr = &spec.attrs[position++];
     } else {
       for (const AttrSpec &candidate : spec.attrs)
@@ -225,9 +223,9 @@ Value Elaborator::callLayer(const LayerSpec &spec, const CallExpr &call,
              "unknown attribute '" + arg.name + "' for '" +
                  std::string(spec.name) + "'" +
                  (names.empty() ? " (it takes none)"
-                                : suggest(arg.name, names).empty()
-                                      ? " (attributes: " + known + ")"
-                                      : suggest(arg.name, names)));
+                  : suggest(arg.name, names).empty()
+                      ? " (attributes: " + known + ")"
+                      : suggest(arg.name, names)));
       }
     }
     if (layer.args_.count(attr->name))
@@ -274,46 +272,28 @@ static bool isNameComponent(const std::string &text) {
 std::string Elaborator::interpolate(const Label &label) {
   if (!label.isString)
     return label.text;
-  // Work on the raw source between the quotes so that `{expr}` pieces keep
-  // their own locations for diagnostics.
-  const SourceFile &file = *label.loc.file;
-  uint32_t begin = label.loc.offset + 1;
+  // The parser checked the braces and parsed each `{expr}` piece; a label
+  // whose pieces did not parse was reported then.
+  std::string_view text = label.loc.file->text();
+  uint32_t at = label.loc.offset + 1;
   uint32_t end = label.loc.offset + label.length - 1;
-  std::string_view text = file.text();
   std::string result;
-  for (uint32_t i = begin; i < end; ++i) {
-    char c = text[i];
-    if (c == '}')
-      fail(file.locAt(i), 1, "unmatched '}' in label");
-    if (c != '{') {
-      result += c;
-      continue;
-    }
-    uint32_t close = i + 1;
-    while (close < end && text[close] != '}' && text[close] != '{')
-      ++close;
-    if (close >= end || text[close] != '}')
-      fail(file.locAt(i), 1, "unmatched '{' in label");
-    auto it = interpolations_.find(i);
-    if (it == interpolations_.end()) {
-      Lexer lexer(file, diags_, i + 1, close);
-      Parser parser(lexer.lex(), diags_);
-      ExprPtr expr = parser.parseStandaloneExpr();
-      if (!expr)
-        throw Abort();
-      it = interpolations_.emplace(i, std::move(expr)).first;
-    }
-    Value value = eval(*it->second);
+  for (const LabelPiece &piece : label.pieces) {
+    result += text.substr(at, piece.open - at);
+    Value value = eval(*piece.expr);
     if (value.kind == Value::Kind::Int)
       result += std::to_string(value.i);
     else if (value.kind == Value::Kind::String)
       result += value.s;
     else
-      fail(*it->second, std::string("a label can only interpolate integers "
+      fail(*piece.expr, std::string("a label can only interpolate integers "
                                     "and strings, got ") +
                             kindName(value.kind));
-    i = close;
+    at = piece.close + 1;
   }
+  if (text.substr(at, end - at).find_first_of("{}") != std::string_view::npos)
+    throw Abort(); // a piece the parser reported
+  result += text.substr(at, end - at);
   return result;
 }
 

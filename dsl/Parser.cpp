@@ -2,6 +2,8 @@
 
 #include "Parser.h"
 
+#include "Lexer.h"
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -54,13 +56,13 @@ bool Parser::expect(Tok kind, const char *context) {
   if (consume(kind))
     return true;
   errorAt(peek(), std::string("expected ") + spelling(kind) + " " + context +
-                      ", found " + describe(peek()));
+                      ", found " + describeNext());
   throw SyntaxError();
 }
 
 const Token &Parser::expectIdentifier(const std::string &what) {
   if (!at(Tok::Identifier)) {
-    errorAt(peek(), "expected " + what + ", found " + describe(peek()));
+    errorAt(peek(), "expected " + what + ", found " + describeNext());
     throw SyntaxError();
   }
   return advance();
@@ -78,8 +80,8 @@ void Parser::endStatement() {
   }
   if (at(Tok::RBrace) || at(Tok::Eof))
     return;
-  errorAt(peek(), "expected end of line after statement, found " +
-                      describe(peek()));
+  errorAt(peek(),
+          "expected end of line after statement, found " + describeNext());
   throw SyntaxError();
 }
 
@@ -132,7 +134,7 @@ FileAST Parser::parseFile() {
         }
       } else {
         errorAt(peek(), "expected 'model' or 'train' at top level, found " +
-                            describe(peek()));
+                            describeNext());
         throw SyntaxError();
       }
     } catch (SyntaxError &) {
@@ -167,7 +169,7 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
     try {
       if (!at(Tok::Identifier) || peek(1).kind != Tok::Assign) {
         errorAt(peek(), "expected a setting 'name = value' in 'train', found " +
-                            describe(peek()));
+                            describeNext());
         throw SyntaxError();
       }
       auto stmt = parseAssign();
@@ -184,8 +186,8 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
 bool Parser::parseParams(std::vector<Param> &params, bool required) {
   if (!at(Tok::LParen)) {
     if (required) {
-      errorAt(peek(), "expected '(' and a parameter list, found " +
-                          describe(peek()));
+      errorAt(peek(),
+              "expected '(' and a parameter list, found " + describeNext());
       throw SyntaxError();
     }
     return true;
@@ -193,7 +195,7 @@ bool Parser::parseParams(std::vector<Param> &params, bool required) {
   advance();
   while (!at(Tok::RParen)) {
     if (!at(Tok::Identifier)) {
-      errorAt(peek(), "expected parameter name, found " + describe(peek()));
+      errorAt(peek(), "expected parameter name, found " + describeNext());
       throw SyntaxError();
     }
     const Token &name = advance();
@@ -225,7 +227,7 @@ bool Parser::parseBody(StmtList &body, const char *what) {
   }
   if (!at(Tok::RBrace)) {
     errorAt(peek(), std::string("expected '}' to close the ") + what +
-                        " body, found " + describe(peek()));
+                        " body, found " + describeNext());
     throw SyntaxError();
   }
   advance();
@@ -256,7 +258,7 @@ StmtPtr Parser::parseStmt() {
       return parseAssign();
     errorAt(peek(), "expected a statement ('name = …', 'input', 'output', "
                     "'block', 'for', 'if' or 'return'), found " +
-                        describe(peek()));
+                        describeNext());
     throw SyntaxError();
   case Tok::KwModel:
     errorAt(peek(), "a model cannot be defined inside another");
@@ -265,7 +267,7 @@ StmtPtr Parser::parseStmt() {
     errorAt(peek(), "the 'train' section goes after the model, not inside it");
     throw SyntaxError();
   default:
-    errorAt(peek(), "expected a statement, found " + describe(peek()));
+    errorAt(peek(), "expected a statement, found " + describeNext());
     throw SyntaxError();
   }
 }
@@ -276,7 +278,8 @@ StmtPtr Parser::parseInput() {
   stmt->name = name.text;
   stmt->nameLoc = name.loc;
   stmt->nameLength = name.length;
-  expect(Tok::Colon, "after the input name (as in 'input image: f32[3, 32, 32]')");
+  expect(Tok::Colon,
+         "after the input name (as in 'input image: f32[3, 32, 32]')");
   const Token &dtype = expectIdentifier("element type such as 'f32'");
   stmt->dtype = dtype.text;
   stmt->dtypeLoc = dtype.loc;
@@ -385,7 +388,7 @@ ExprPtr Parser::parseStandaloneExpr() {
     ExprPtr expr = parseExpr();
     skipNewlines();
     if (!at(Tok::Eof)) {
-      errorAt(peek(), "unexpected " + describe(peek()) + " after expression");
+      errorAt(peek(), "unexpected " + describeNext() + " after expression");
       return nullptr;
     }
     return expr;
@@ -414,8 +417,7 @@ ExprPtr Parser::parseExpr() {
 }
 
 std::optional<Label> Parser::parseLabel() {
-  if ((at(Tok::Identifier) || at(Tok::String)) &&
-      peek(1).kind == Tok::Colon) {
+  if ((at(Tok::Identifier) || at(Tok::String)) && peek(1).kind == Tok::Colon) {
     const Token &token = advance();
     advance(); // ':'
     Label label;
@@ -423,16 +425,56 @@ std::optional<Label> Parser::parseLabel() {
     label.loc = token.loc;
     label.length = token.length;
     label.isString = token.kind == Tok::String;
+    if (label.isString)
+      parseLabelPieces(label);
     return label;
   }
   return std::nullopt;
+}
+
+void Parser::parseLabelPieces(Label &label) {
+  // The raw source between the quotes, so that each piece keeps its own
+  // locations for diagnostics.
+  const SourceFile &file = *label.loc.file;
+  uint32_t begin = label.loc.offset + 1;
+  uint32_t end = label.loc.offset + label.length - 1;
+  std::string_view text = file.text();
+  for (uint32_t i = begin; i < end; ++i) {
+    if (text[i] == '}') {
+      diags_.error(file.locAt(i), "unmatched '}' in label");
+      return;
+    }
+    if (text[i] != '{')
+      continue;
+    uint32_t close = i + 1;
+    while (close < end && text[close] != '}' && text[close] != '{')
+      ++close;
+    if (close >= end || text[close] != '}') {
+      diags_.error(file.locAt(i), "unmatched '{' in label");
+      return;
+    }
+    Lexer lexer(file, diags_, i + 1, close);
+    Parser piece(lexer.lex(), diags_);
+    piece.inLabelPiece_ = true;
+    ExprPtr expr = piece.parseStandaloneExpr();
+    if (!expr)
+      return;
+    label.pieces.push_back({i, close, std::move(expr)});
+    i = close;
+  }
+}
+
+std::string Parser::describeNext() const {
+  if (inLabelPiece_ && at(Tok::Eof))
+    return "'}'";
+  return describe(peek());
 }
 
 ExprPtr Parser::parseCall(std::optional<Label> label, bool requireParens) {
   if (!at(Tok::Identifier)) {
     errorAt(peek(), std::string("expected a layer or block name") +
                         (label ? " after the label" : "") + ", found " +
-                        describe(peek()));
+                        describeNext());
     throw SyntaxError();
   }
   const Token &name = advance();
@@ -552,8 +594,8 @@ ExprPtr Parser::parseProduct() {
   while (at(Tok::Star) || at(Tok::Slash) || at(Tok::SlashSlash) ||
          at(Tok::Percent)) {
     const Token &op = advance();
-    BinaryOp kind = op.kind == Tok::Star    ? BinaryOp::Mul
-                    : op.kind == Tok::Slash ? BinaryOp::Div
+    BinaryOp kind = op.kind == Tok::Star         ? BinaryOp::Mul
+                    : op.kind == Tok::Slash      ? BinaryOp::Div
                     : op.kind == Tok::SlashSlash ? BinaryOp::FloorDiv
                                                  : BinaryOp::Mod;
     ExprPtr rhs = parseUnary();
@@ -651,7 +693,7 @@ ExprPtr Parser::parsePrimary() {
     return std::make_unique<ListExpr>(loc, std::move(elements));
   }
   default:
-    errorAt(token, "expected an expression, found " + describe(token));
+    errorAt(token, "expected an expression, found " + describeNext());
     throw SyntaxError();
   }
 }

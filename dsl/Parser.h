@@ -13,14 +13,14 @@
 //             | NAME '=' expr
 //   expr     := or ('->' stage)*                 a stage may start a new line
 //   stage    := (label ':')? NAME ('(' args ')')?
-//   or       := and ('or' and)* ; and := not ('and' not)* ; not := 'not' not | cmp
-//   cmp      := sum (('=='|'!='|'<'|'<='|'>'|'>=') sum)?
-//   sum      := product (('+'|'-') product)*
-//   product  := unary (('*'|'/'|'//'|'%') unary)*
+//   or       := and ('or' and)* ; and := not ('and' not)* ; not := 'not' not |
+//   cmp cmp      := sum (('=='|'!='|'<'|'<='|'>'|'>=') sum)? sum      :=
+//   product (('+'|'-') product)* product  := unary (('*'|'/'|'//'|'%') unary)*
 //   unary    := '-' unary | postfix
 //   postfix  := primary ('[' expr ']')*
 //   primary  := INT | FLOAT | STRING | 'true' | 'false' | call | NAME
-//             | '(' expr (',' expr)* ','? ')' | '[' (expr (',' expr)* ','?)? ']'
+//             | '(' expr (',' expr)* ','? ')' | '[' (expr (',' expr)* ','?)?
+//             ']'
 //   call     := (label ':')? NAME '(' args ')'
 //
 //===----------------------------------------------------------------------===//
@@ -59,6 +59,11 @@ private:
   void skipNewlines();
   void endStatement();
   void recover();
+
+  /// Parses the `{expr}` pieces of a string label, reporting bad ones.
+  void parseLabelPieces(Label &label);
+  /// describe(peek()), where the end of a label piece reads as its '}'.
+  std::string describeNext() const;
 
   std::unique_ptr<ModelDecl> parseModel();
   std::unique_ptr<TrainDecl> parseTrain();
@@ -100,6 +105,7 @@ private:
   DiagnosticEngine &diags_;
   int depth_ = 0;
   bool depthReported_ = false;
+  bool inLabelPiece_ = false; // parsing the `{expr}` of a label
 };
 
 } // namespace netc::dsl

@@ -38,7 +38,8 @@ TEST(Robustness, DeepNestingIsAnErrorNotACrash) {
     std::string expr;
     for (int i = 0; i < 100000; ++i)
       expr += open;
-    FrontendRun r = elaborateText(model("  x = " + expr + "1\n  output y = image"));
+    FrontendRun r =
+        elaborateText(model("  x = " + expr + "1\n  output y = image"));
     EXPECT_FALSE(r.ok());
     EXPECT_NE(r.diagnostics.find("nesting too deep"), std::string::npos)
         << open;
@@ -63,18 +64,36 @@ TEST(Robustness, DeepBlockCallsAreLimited) {
       << r.diagnostics;
 }
 
-TEST(Robustness, ExponentialBlowUpHitsTheStepLimit) {
-  // Each level calls the next twice: 2^40 calls if nothing stopped it.
+/// Forty blocks, each calling the next twice: 2^40 calls if nothing
+/// stopped them, on `argument`.
+std::string exponentialBlowUp(const std::string &argument) {
   std::string text = "model m {\n  input image: f32[1, 8, 8]\n";
   for (int i = 0; i < 40; ++i)
     text += "  block b" + std::to_string(i) + "(x) {\n    return b" +
             std::to_string(i + 1) + "(x) + b" + std::to_string(i + 1) +
             "(x)\n  }\n";
   text += "  block b40(x) {\n    return x\n  }\n";
-  text += "  output y = b0(image)\n}\n";
-  FrontendRun r = elaborateText(text);
+  text += "  n = b0(" + argument + ")\n  output y = image\n}\n";
+  return text;
+}
+
+TEST(Robustness, ExponentialBlowUpHitsTheStepLimit) {
+  // On integers nothing but the evaluation itself grows.
+  FrontendRun r = elaborateText(exponentialBlowUp("1"));
   EXPECT_FALSE(r.ok());
-  EXPECT_FALSE(r.diagnostics.empty());
+  EXPECT_NE(r.diagnostics.find("elaboration takes too long (more than 5000000 "
+                               "steps)"),
+            std::string::npos)
+      << r.diagnostics;
+}
+
+TEST(Robustness, ExponentialBlowUpOfLayersHitsTheLayerLimit) {
+  // On a tensor each addition is a layer: the layer limit comes first.
+  FrontendRun r = elaborateText(exponentialBlowUp("image"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.diagnostics.find("the model has more than 200000 layers"),
+            std::string::npos)
+      << r.diagnostics;
 }
 
 TEST(Robustness, RandomBytesNeverCrash) {

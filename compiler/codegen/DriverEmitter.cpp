@@ -1,15 +1,28 @@
 //===- DriverEmitter.cpp - The generated program's C++ --------------------===//
 //
-// The output should read like a careful person wrote it: one call per layer
-// in model order, each with the layer's name and shapes in a comment.
+// The output should read like a careful person wrote it: every tensor named
+// after the model file's own names (parameters as `conv1_weight`,
+// activations after their layer, gradients as `grad_conv1_weight`), one call
+// per layer in model order with the layer's name and shapes in a comment,
+// then in training programs the backward pass, layer by layer in reverse,
+// and the optimizer's update.
+//
+// This is the only place where tensors of the plan become text.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/Plan.h"
 
+#include "runtime/StepGraph.h"
+#include "runtime/TrainSettings.h"
+
 #include <algorithm>
+#include <charconv>
 #include <map>
+#include <set>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 namespace netc::codegen {
 
@@ -20,6 +33,14 @@ std::string shapeList(const std::vector<int64_t> &shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     text += (i ? ", " : "") + std::to_string(shape[i]);
   return text;
+}
+
+/// The shortest text that reads back as `value` ("0.05", not
+/// "0.050000000000000003").
+std::string number(double value) {
+  char text[32];
+  auto result = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, result.ptr);
 }
 
 } // namespace
@@ -44,26 +65,132 @@ std::string quoted(const std::string &text) {
 
 namespace {
 
-void emitTensors(std::ostringstream &os, const char *field,
-                 const std::vector<PlanTensor> &tensors, bool params = false) {
-  os << "  spec." << field << " = {\n";
-  for (const PlanTensor &t : tensors) {
-    os << "      {" << quoted(t.name) << ", {" << shapeList(t.shape) << "}";
-    if (params)
-      os << ", /*unused=*/" << (t.used ? "false" : "true") << ", "
-         << quoted(t.init) << ", /*fanIn=*/" << t.fanIn << ", /*trainable=*/"
-         << (t.trainable ? "true" : "false");
-    os << "},\n";
+using Kind = TensorRef::Kind;
+
+/// C++ identifiers for the model's names, unique within a function.
+class Namer {
+public:
+  Namer() {
+    // The driver's own names, and C++ keywords a layer could be called.
+    for (const char *word :
+         {"p",        "q",        "in",        "out",      "N",
+          "arena",    "needed",   "run",       "view",     "makeBuffer",
+          "Buffer",   "netc",     "results",   "state",    "h",
+          "trained",  "updates",  "u",         "w",        "g",
+          "std",      "auto",     "bool",      "break",    "case",
+          "char",     "class",    "const",     "continue", "default",
+          "delete",   "do",       "double",    "else",     "enum",
+          "false",    "float",    "for",       "goto",     "if",
+          "int",      "long",     "namespace", "new",      "operator",
+          "private",  "public",   "return",    "short",    "signed",
+          "sizeof",   "static",   "struct",    "switch",   "template",
+          "this",     "throw",    "true",      "try",      "typedef",
+          "union",    "unsigned", "using",     "virtual",  "void",
+          "volatile", "while"})
+      taken_.insert(word);
   }
-  os << "  };\n";
-}
+
+  /// `name` as an identifier ("layer1.0.conv1" -> "layer1_0_conv1"), with
+  /// a number appended when another tensor has it.
+  std::string unique(const std::string &name) {
+    std::string id;
+    for (char c : name)
+      id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])))
+      id = "t" + id;
+    std::string candidate = id;
+    for (int n = 2; taken_.count(candidate); ++n)
+      candidate = id + "_" + std::to_string(n);
+    taken_.insert(candidate);
+    return candidate;
+  }
+
+private:
+  std::set<std::string> taken_;
+};
+
+/// One generated function's view of the plan: the name and the C++
+/// container of every tensor it touches.
+class FunctionText {
+public:
+  FunctionText(const ProgramPlan &plan, const FunctionPlan &f,
+               const std::vector<std::string> &inputNames,
+               const std::vector<std::string> &resultNames)
+      : f_(f) {
+    for (size_t i = 0; i < inputNames.size(); ++i)
+      names_[TensorRef::of(Kind::Input, i)] = namer_.unique(inputNames[i]);
+    for (size_t i = 0; i < resultNames.size(); ++i)
+      names_[TensorRef::of(Kind::Output, i)] = namer_.unique(resultNames[i]);
+    for (size_t i = 0; i < plan.params.size(); ++i)
+      names_[TensorRef::of(Kind::Param, i)] =
+          namer_.unique(plan.params[i].name);
+    for (size_t i = 0; i < f.prepareSteps.size(); ++i) {
+      const PlanStep &step = f.prepareSteps[i];
+      std::string name = step.op == "pack" && step.args[0].kind == Kind::Param
+                             ? plan.params[step.args[0].index].name + "_packed"
+                             : step.layer + "_" + step.op;
+      names_[TensorRef::of(Kind::Prepared, i)] = namer_.unique(name);
+    }
+    for (size_t i = 0; i < f.steps.size(); ++i) {
+      const PlanStep &step = f.steps[i];
+      if (step.result.kind != Kind::Temp)
+        continue;
+      std::string op = step.op;
+      std::replace(op.begin(), op.end(), '+', '_');
+      names_[step.result] = namer_.unique(step.pass == PlanStep::Pass::Forward
+                                              ? step.layer
+                                              : step.layer + "_" + op);
+    }
+  }
+
+  const std::string &name(const TensorRef &ref) const { return names_.at(ref); }
+
+  /// Where the function's arguments hold `ref`: "p[3]", "in[0]", …
+  static std::string slot(const TensorRef &ref) {
+    static const char *containers[] = {"", "in", "p", "q", "", "out"};
+    return std::string(containers[int(ref.kind)]) + "[" +
+           std::to_string(ref.index) + "]";
+  }
+
+  /// `Buffer &conv1_weight = p[0]; // [6, 1, 5, 5]` for each tensor of
+  /// `kind` that `steps` read or write (and every result of the function).
+  void declare(std::ostringstream &os, Kind kind, const char *comment,
+               const std::vector<std::string> &shapes,
+               const std::vector<PlanStep> &steps) const {
+    std::set<TensorRef> used;
+    for (const PlanStep &step : steps) {
+      used.insert(step.args.begin(), step.args.end());
+      used.insert(step.result);
+    }
+    if (kind == Kind::Output)
+      for (size_t i = 0; i < f_.results.size(); ++i)
+        used.insert(TensorRef::of(Kind::Output, i));
+    bool first = true;
+    for (const TensorRef &ref : used) {
+      if (ref.kind != kind)
+        continue;
+      if (first)
+        os << "  // " << comment << "\n";
+      first = false;
+      os << "  Buffer &" << name(ref) << " = " << slot(ref) << ";";
+      if (size_t(ref.index) < shapes.size() && !shapes[ref.index].empty())
+        os << " // " << shapes[ref.index];
+      os << "\n";
+    }
+  }
+
+private:
+  const FunctionPlan &f_;
+  Namer namer_;
+  std::map<TensorRef, std::string> names_;
+};
 
 /// For each step, the earlier steps whose results it reads.
 std::vector<std::vector<int>> stepReads(const FunctionPlan &f) {
-  std::map<std::string, int> writer;
+  std::map<TensorRef, int> writer;
   std::vector<std::vector<int>> reads(f.steps.size());
   for (size_t k = 0; k < f.steps.size(); ++k) {
-    for (const std::string &arg : f.steps[k].args) {
+    for (const TensorRef &arg : f.steps[k].args) {
       auto it = writer.find(arg);
       if (it != writer.end() && std::find(reads[k].begin(), reads[k].end(),
                                           it->second) == reads[k].end())
@@ -77,7 +204,7 @@ std::vector<std::vector<int>> stepReads(const FunctionPlan &f) {
 /// The step that writes each of the function's results (-1: none).
 std::vector<int> resultSteps(const FunctionPlan &f) {
   std::vector<int> steps;
-  for (const std::string &ref : f.outputRefs) {
+  for (const TensorRef &ref : f.results) {
     int writer = -1;
     for (size_t k = 0; k < f.steps.size(); ++k)
       if (f.steps[k].result == ref)
@@ -89,109 +216,326 @@ std::vector<int> resultSteps(const FunctionPlan &f) {
 
 /// Steps that every result but parameter gradients depends on: they always
 /// run.
-std::vector<bool> alwaysNeeded(const FunctionPlan &f,
-                               const std::vector<std::string> &results) {
-  std::vector<std::vector<int>> reads = stepReads(f);
-  std::vector<int> writers = resultSteps(f), pending;
-  for (size_t r = 0; r < results.size(); ++r)
-    if (results[r].rfind("grad:", 0) != 0 && writers[r] >= 0)
-      pending.push_back(writers[r]);
-  std::vector<bool> always(f.steps.size());
-  while (!pending.empty()) {
-    int k = pending.back();
-    pending.pop_back();
-    if (always[k])
-      continue;
-    always[k] = true;
-    pending.insert(pending.end(), reads[k].begin(), reads[k].end());
+std::vector<bool> alwaysNeeded(const TrainPlan &tp) {
+  std::vector<bool> wanted;
+  for (const TrainResult &r : tp.results)
+    wanted.push_back(r.kind != ResultKind::Gradient);
+  return rt::stepsLeadingTo(stepReads(tp.step), resultSteps(tp.step), wanted);
+}
+
+/// A generated function pair: its names, comments, and what its inputs and
+/// results are called.
+struct Signature {
+  const char *prepareName, *runName;
+  const char *prepareComment, *runComment;
+  std::vector<std::string> inputNames, inputShapes;
+  std::vector<std::string> resultNames, resultShapes;
+  const char *resultComment;
+  std::vector<bool> always; // training: steps that run whatever is frozen
+};
+
+std::string stepComment(const PlanStep &step, bool prepared = false) {
+  static const char *passes[] = {": ", " (loss): ", " (backward): "};
+  std::string text = "  // " + step.layer + passes[int(step.pass)] + step.op;
+  for (size_t i = 0; i < step.argShapes.size(); ++i)
+    text += (i ? ", " : " ") + step.argShapes[i];
+  return text + " -> " +
+         (step.batched && !prepared ? batchedShape(step.shape)
+                                    : fullShape(step.shape)) +
+         "\n";
+}
+
+/// `head(args…);` within 80 columns: arguments that do not fit go on the
+/// next lines, four spaces further in.
+std::string callText(const std::string &indent, const std::string &head,
+                     const std::vector<std::string> &args) {
+  std::string text = indent + head + "(", line = text;
+  std::string more = indent + "    ";
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string piece = args[i] + (i + 1 < args.size() ? "," : ");");
+    if (line.size() + 1 + piece.size() > 80 && line.size() > more.size() &&
+        i > 0) {
+      text += "\n" + more + piece;
+      line = more + piece;
+    } else {
+      std::string gap = i == 0 ? "" : " ";
+      text += gap + piece;
+      line += gap + piece;
+    }
   }
-  return always;
+  if (args.empty())
+    text += ");";
+  return text + "\n";
+}
+
+void emitCall(std::ostringstream &os, const FunctionText &names,
+              const PlanStep &step, const char *indent) {
+  std::vector<std::string> args = {quoted(step.layer), quoted(step.op),
+                                   step.symbol};
+  auto viewed = [&](const TensorRef &ref, const std::vector<int64_t> &view) {
+    return view.empty() ? names.name(ref)
+                        : "netc::rt::reshape(" + names.name(ref) + ", {" +
+                              shapeList(view) + "}, N)";
+  };
+  for (size_t i = 0; i < step.args.size(); ++i)
+    args.push_back(viewed(step.args[i], i < step.argViews.size()
+                                            ? step.argViews[i]
+                                            : std::vector<int64_t>()));
+  args.push_back(viewed(step.result, step.resultView));
+  os << callText(indent, "run", args);
 }
 
 /// `prepareName(p, q)`: the steps on parameters alone; `runName(p, q, in,
 /// out)`: the steps of one run over a batch. With `always` (training), the
 /// other kernels run only when `needed` says so.
-void emitFunction(std::ostringstream &os, const char *prepareName,
-                  const char *runName, const FunctionPlan &f,
-                  const char *prepareComment, const char *runComment,
-                  const std::vector<bool> &always = {}) {
-  os << prepareComment << "static void " << prepareName
-     << "(std::vector<Buffer> &p, std::vector<Buffer> &q) {\n"
-     << "  q.clear();\n";
-  for (const PlanStep &step : f.prepareSteps) {
-    os << "  // " << step.layer << ": " << step.op << " " << step.argShapes[0]
-       << " -> " << fullShape(step.shape) << "\n"
-       << "  q.push_back(makeBuffer({" << shapeList(step.shape) << "}));\n"
-       << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
-       << step.symbol;
-    for (const std::string &arg : step.args)
-      os << ", " << arg;
-    os << ", " << step.result << ");\n";
+void emitFunction(std::ostringstream &os, const ProgramPlan &plan,
+                  const FunctionPlan &f, const Signature &how) {
+  FunctionText names(plan, f, how.inputNames, how.resultNames);
+  std::vector<std::string> paramShapes;
+  for (const PlanTensor &t : plan.params)
+    paramShapes.push_back(fullShape(t.shape));
+
+  os << how.prepareComment << "static void " << how.prepareName
+     << "(std::vector<Buffer> &p, std::vector<Buffer> &q) {\n";
+  if (!f.prepareSteps.empty()) {
+    names.declare(os, Kind::Param, "Parameters, by their names in the model.",
+                  paramShapes, f.prepareSteps);
+    os << "\n";
   }
-  os << "}\n\n"
-     << runComment << "static void " << runName
+  os << "  q.clear();\n  q.reserve(" << f.prepareSteps.size() << ");\n";
+  for (const PlanStep &step : f.prepareSteps) {
+    os << "\n"
+       << stepComment(step, /*prepared=*/true) << "  Buffer &"
+       << names.name(step.result) << " = q.emplace_back(makeBuffer({"
+       << shapeList(step.shape) << "}));\n";
+    emitCall(os, names, step, "  ");
+  }
+  os << "}\n\n";
+
+  std::string pad(13 + std::string(how.runName).size(), ' ');
+  os << how.runComment << "static void " << how.runName
      << "(std::vector<Buffer> &p, std::vector<Buffer> &q,\n"
-     << std::string(13 + std::string(runName).size(), ' ')
-     << "std::vector<Buffer> &in, std::vector<Buffer> &out"
-     << (always.empty()
-             ? ""
-             : ",\n" + std::string(13 + std::string(runName).size(), ' ') +
-                   "const std::vector<bool> &needed")
+     << pad << "std::vector<Buffer> &in, std::vector<Buffer> &out"
+     << (how.always.empty() ? ""
+                            : ",\n" + pad + "const std::vector<bool> &needed")
      << ") {\n"
-     << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n\n"
+     << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n";
+  std::ostringstream declarations;
+  names.declare(declarations, Kind::Param,
+                "Parameters, by their names in the model.", paramShapes,
+                f.steps);
+  std::vector<std::string> preparedShapes;
+  for (const PlanStep &step : f.prepareSteps)
+    preparedShapes.push_back(fullShape(step.shape));
+  {
+    // Prepared tensors the steps read.
+    std::set<int> used;
+    for (const PlanStep &step : f.steps)
+      for (const TensorRef &arg : step.args)
+        if (arg.kind == Kind::Prepared)
+          used.insert(arg.index);
+    bool first = true;
+    for (int i : used) {
+      if (first)
+        declarations << "  // Weights as the kernels read them (prepared "
+                        "once).\n";
+      first = false;
+      TensorRef ref = TensorRef::of(Kind::Prepared, i);
+      declarations << "  Buffer &" << names.name(ref) << " = "
+                   << FunctionText::slot(ref) << "; // " << preparedShapes[i]
+                   << "\n";
+    }
+  }
+  names.declare(declarations, Kind::Input, "Inputs.", how.inputShapes, f.steps);
+  names.declare(declarations, Kind::Output, how.resultComment, how.resultShapes,
+                f.steps);
+  os << "\n"
+     << declarations.str() << "\n"
      << "  // Activations share one arena by liveness: "
      << f.arenaFloatsPerSample << " floats per sample\n"
      << "  // (" << f.unplannedFloatsPerSample << " without sharing).\n"
      << "  float *arena = netc::rt::arena(N * "
      << std::max<int64_t>(f.arenaFloatsPerSample, 1) << ");\n";
+  bool backward = false;
   for (size_t k = 0; k < f.steps.size(); ++k) {
     const PlanStep &step = f.steps[k];
-    os << "\n  // " << step.layer << ": " << step.op << " ";
-    for (size_t i = 0; i < step.argShapes.size(); ++i)
-      os << (i ? ", " : "") << step.argShapes[i];
-    os << " -> "
-       << (step.batched ? batchedShape(step.shape) : fullShape(step.shape))
-       << "\n";
+    if (step.pass == PlanStep::Pass::Backward && !backward)
+      os << "\n  // The backward pass: the gradient of the loss flows back "
+            "through\n  // the layers in reverse.\n";
+    backward |= step.pass == PlanStep::Pass::Backward;
+    os << "\n" << stepComment(step);
+    const std::string &result = names.name(step.result);
     switch (step.kind) {
     case PlanStep::Kind::Alias:
-      os << "  Buffer " << step.result << " = " << step.args[0]
+      os << "  Buffer " << result << " = " << names.name(step.args[0])
          << "; // the identity in inference\n";
       break;
     case PlanStep::Kind::Reshape:
-      os << "  Buffer " << step.result << " = netc::rt::reshape("
-         << step.args[0] << ", {" << shapeList(step.shape) << "}, N);\n";
+      os << "  Buffer " << result << " = netc::rt::reshape("
+         << names.name(step.args[0]) << ", {" << shapeList(step.shape)
+         << "}, N);\n";
       break;
     case PlanStep::Kind::Kernel:
       if (step.batched)
-        os << "  Buffer " << step.result << " = view(arena + N * "
+        os << "  Buffer " << result << " = view(arena + N * "
            << step.arenaOffset << ", {" << shapeList(step.shape) << "}, N);\n";
-      else if (step.result.rfind("out[", 0) != 0)
-        os << "  Buffer " << step.result << " = makeBuffer({"
+      else if (step.result.kind != Kind::Output)
+        os << "  Buffer " << result << " = makeBuffer({"
            << shapeList(step.shape) << "});\n";
-      if (!always.empty() && !always[k])
-        os << "  if (needed[" << k << "])\n  ";
-      os << "  run(" << quoted(step.layer) << ", " << quoted(step.op) << ", "
-         << step.symbol;
-      for (size_t i = 0; i < step.args.size(); ++i) {
-        if (i < step.argViews.size() && !step.argViews[i].empty())
-          os << ",\n      netc::rt::reshape(" << step.args[i] << ", {"
-             << shapeList(step.argViews[i]) << "}, N)";
-        else
-          os << ", " << step.args[i];
+      if (!how.always.empty() && !how.always[k]) {
+        os << "  if (needed[" << k << "])\n";
+        emitCall(os, names, step, "    ");
+      } else {
+        emitCall(os, names, step, "  ");
       }
-      if (step.resultView.empty())
-        os << ", " << step.result << ");\n";
-      else
-        os << ",\n      netc::rt::reshape(" << step.result << ", {"
-           << shapeList(step.resultView) << "}, N));\n";
       break;
     }
   }
   os << "\n";
-  for (size_t i = 0; i < f.outputRefs.size(); ++i)
-    if (f.outputRefs[i] != "out[" + std::to_string(i) + "]")
-      os << "  out[" << i << "].copy_from(" << f.outputRefs[i] << ");\n";
+  for (size_t i = 0; i < f.results.size(); ++i)
+    if (f.results[i] != TensorRef::of(Kind::Output, i))
+      os << "  " << names.name(TensorRef::of(Kind::Output, i)) << ".copy_from("
+         << names.name(f.results[i]) << ");\n";
   os << "}\n\n";
+}
+
+std::string resultName(const TrainResult &r) {
+  switch (r.kind) {
+  case ResultKind::Loss:
+    return "loss_" + r.of;
+  case ResultKind::Scores:
+    return "scores_" + r.of;
+  case ResultKind::Gradient:
+    return "grad_" + r.of;
+  case ResultKind::BatchMean:
+  case ResultKind::BatchVar:
+    return "batch_" + r.of;
+  }
+  return r.of;
+}
+
+const char *resultKindName(ResultKind kind) {
+  switch (kind) {
+  case ResultKind::Loss:
+    return "Loss";
+  case ResultKind::Scores:
+    return "Scores";
+  case ResultKind::Gradient:
+    return "Gradient";
+  case ResultKind::BatchMean:
+    return "BatchMean";
+  case ResultKind::BatchVar:
+    return "BatchVar";
+  }
+  return "Loss";
+}
+
+/// The optimizer's update of each trained parameter: its kernel called on
+/// the weight, its gradient and its state, in place.
+void emitOptimizer(std::ostringstream &os, const ProgramPlan &plan) {
+  const TrainPlan &tp = plan.train;
+  const OptimizerPlan &o = tp.optimizer;
+  os << "// The optimizer: " << o.kind
+     << "'s update kernel on each trained parameter, in place:\n"
+     << "// the weight, its gradient (a result of train_step) and " << o.states
+     << " state tensor" << (o.states == 1 ? "" : "s") << ".\n"
+     << "static void optimizer_update(std::vector<Buffer> &p, "
+        "std::vector<Buffer> &results,\n"
+     << "                             std::vector<std::vector<Buffer>> "
+        "&state,\n"
+     << "                             const netc::rt::OptimizerStep &h,\n"
+     << "                             const std::vector<bool> &trained) {\n"
+     << "  // Each parameter that has a gradient, and the result holding it.\n"
+     << "  static const struct {\n    int param, gradient;\n"
+     << "    const char *name;\n  } updates[] = {\n";
+  for (size_t r = 0; r < tp.results.size(); ++r)
+    if (tp.results[r].kind == ResultKind::Gradient)
+      os << "      {" << tp.results[r].param << ", " << r << ", "
+         << quoted(tp.results[r].of) << "},\n";
+  os << "  };\n"
+     << "  for (const auto &u : updates) {\n"
+     << "    if (!trained[u.param])\n      continue;\n"
+     << "    Buffer w = netc::rt::flat(p[u.param]);\n"
+     << "    Buffer g = netc::rt::flat(results[u.gradient]);\n";
+  for (int k = 0; k < o.states; ++k)
+    os << "    Buffer s" << k + 1 << " = netc::rt::flat(state[u.param][" << k
+       << "]);\n";
+  // The kernel's arguments: buffers, scalars, then its outputs (the new
+  // weight and state, written over the old).
+  std::vector<std::string> args = {"u.name", quoted(o.kind + "_update"),
+                                   o.symbol, "w", "g"};
+  for (int k = 0; k < o.states; ++k)
+    args.push_back("s" + std::to_string(k + 1));
+  for (const std::string &scalar : o.scalars)
+    args.push_back("h." + scalar);
+  args.push_back("w");
+  for (int k = 0; k < o.states; ++k)
+    args.push_back("s" + std::to_string(k + 1));
+  os << callText("    ", "run", args) << "  }\n}\n\n";
+}
+
+/// The train section as statements on `t`, one per field of
+/// netc::rt::TrainSettings.
+std::string trainSettings(const rt::TrainSettings &c) {
+  std::ostringstream os;
+  for (const rt::TrainSettingField &field : rt::trainSettingFields()) {
+    os << "  t." << field.name << " = ";
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(c.*member)>;
+          const T &value = c.*member;
+          if constexpr (std::is_same_v<T, double>) {
+            os << number(value);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            os << (value ? "true" : "false");
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            os << quoted(value);
+          } else if constexpr (std::is_same_v<T, int64_t>) {
+            os << value;
+          } else {
+            os << "{";
+            for (size_t i = 0; i < value.size(); ++i) {
+              os << (i ? ", " : "");
+              if constexpr (std::is_same_v<T, std::vector<std::string>>)
+                os << quoted(value[i]);
+              else
+                os << value[i];
+            }
+            os << "}";
+          }
+        },
+        field.member);
+    os << ";\n";
+  }
+  return os.str();
+}
+
+const char *initName(dsl::ParamInit init) {
+  switch (init) {
+  case dsl::ParamInit::Uniform:
+    return "Uniform";
+  case dsl::ParamInit::Zeros:
+    return "Zeros";
+  case dsl::ParamInit::Ones:
+    return "Ones";
+  case dsl::ParamInit::Normal:
+    return "Normal";
+  }
+  return "Normal";
+}
+
+void emitTensors(std::ostringstream &os, const char *field,
+                 const std::vector<PlanTensor> &tensors, bool params = false) {
+  os << "  spec." << field << " = {\n";
+  for (const PlanTensor &t : tensors) {
+    os << "      {" << quoted(t.name) << ", {" << shapeList(t.shape) << "}";
+    if (params)
+      os << ", /*unused=*/" << (t.used ? "false" : "true")
+         << ", netc::rt::Init::" << initName(t.init) << ", /*fanIn=*/"
+         << t.fanIn << ", /*trainable=*/" << (t.trainable ? "true" : "false");
+    os << "},\n";
+  }
+  os << "  };\n";
 }
 
 void emitTraining(std::ostringstream &os, const ProgramPlan &plan) {
@@ -199,18 +543,18 @@ void emitTraining(std::ostringstream &os, const ProgramPlan &plan) {
   os << "\n  // Training: the train section of " << plan.source
      << " (flags override it).\n"
      << "  netc::rt::TrainSettings &t = spec.train;\n"
-     << tp.settings << "  spec.trainResults = {\n";
-  for (size_t i = 0; i < tp.results.size(); ++i)
-    os << "      {" << quoted(tp.results[i]) << ", {"
-       << shapeList(tp.resultShapes[i]) << "}},\n";
+     << trainSettings(tp.settings) << "  spec.trainResults = {\n";
+  for (const TrainResult &r : tp.results)
+    os << "      {netc::rt::TrainResultSpec::Kind::" << resultKindName(r.kind)
+       << ", " << quoted(r.of) << ", " << r.param << ", {" << shapeList(r.shape)
+       << "}},\n";
   os << "  };\n  spec.lossWeights = {";
   for (size_t i = 0; i < tp.lossWeights.size(); ++i)
-    os << (i ? ", " : "") << tp.lossWeights[i];
+    os << (i ? ", " : "") << number(tp.lossWeights[i]);
   os << "};\n";
-  for (size_t i = 0; i < tp.momentum.size(); ++i)
-    os << "  spec.runningStats.push_back({" << quoted(tp.momentum[i].first)
-       << ", " << tp.momentum[i].second << ", " << tp.perSample[i].second
-       << "});\n";
+  for (const TrainPlan::RunningStat &rs : tp.runningStats)
+    os << "  spec.runningStats.push_back({" << quoted(rs.name) << ", "
+       << number(rs.momentum) << ", " << rs.perSample << "});\n";
   if (tp.takesRng)
     os << "  spec.trainTakesRng = true; // dropout masks: in.back() is (seed, "
           "step)\n";
@@ -231,8 +575,8 @@ void emitTraining(std::ostringstream &os, const ProgramPlan &plan) {
   os << "};\n";
   os << "  spec.trainPrepare = train_prepare;\n"
      << "  spec.trainStep = train_step;\n"
-     << "  spec.optimizerKernel = reinterpret_cast<void *>("
-     << tp.optimizerSymbol << ");\n\n";
+     << "  spec.optimizerStates = " << tp.optimizer.states << ";\n"
+     << "  spec.optimizerUpdate = optimizer_update;\n\n";
 }
 
 } // namespace
@@ -252,21 +596,69 @@ std::string emitDriver(const ProgramPlan &plan) {
      << "using netc::rt::view;\n\n"
      << "// Tensors are NCHW float32 (Halide buffers list the dimensions "
         "reversed);\n"
-     << "// the batch N is chosen at run time. p[i] are the parameters in "
-        "definition order.\n\n";
-  emitFunction(os, "prepare", "forward", plan.forward,
-               "// Weights rearranged for the kernels, once after loading.\n",
-               "// The network, for inference.\n");
-  if (plan.training)
-    emitFunction(
-        os, "train_prepare", "train_step", plan.train.step,
-        "// Training: weights rearranged for the kernels, after each update.\n",
-        "// One training step: the forward pass in training mode, the losses,\n"
-        "// then the backward pass, layer by layer in reverse. Results: "
-        "see spec.train.results.\n"
-        "// Kernels that lead only to parameter gradients run when needed[k]:\n"
-        "// not for parameters frozen at run time.\n",
-        alwaysNeeded(plan.train.step, plan.train.results));
+     << "// the batch N is chosen at run time. p holds the parameters in "
+        "definition\n"
+     << "// order, as weight files list them; each function names those it "
+        "uses.\n\n";
+
+  Signature forward;
+  forward.prepareName = "prepare";
+  forward.runName = "forward";
+  forward.prepareComment =
+      "// Weights rearranged for the kernels, once after loading.\n";
+  forward.runComment = "// The network, for inference.\n";
+  for (const PlanTensor &t : plan.inputs) {
+    forward.inputNames.push_back(t.name);
+    forward.inputShapes.push_back(batchedShape(t.shape));
+  }
+  for (const PlanTensor &t : plan.outputs) {
+    forward.resultNames.push_back(t.name);
+    forward.resultShapes.push_back(batchedShape(t.shape));
+  }
+  forward.resultComment = "Outputs.";
+  emitFunction(os, plan, plan.forward, forward);
+
+  if (plan.training) {
+    const TrainPlan &tp = plan.train;
+    Signature train;
+    train.prepareName = "train_prepare";
+    train.runName = "train_step";
+    train.prepareComment =
+        "// Training: weights rearranged for the kernels, after each "
+        "update.\n";
+    train.runComment =
+        "// One training step: the forward pass in training mode, the "
+        "losses,\n"
+        "// then the backward pass, layer by layer in reverse. Its results "
+        "are\n"
+        "// spec.trainResults: losses, scores, gradients, batch statistics.\n"
+        "// Kernels that lead only to parameter gradients run when "
+        "needed[k]:\n"
+        "// not for parameters frozen at run time.\n";
+    train.inputNames = forward.inputNames;
+    train.inputShapes = forward.inputShapes;
+    for (const dsl::TrainConfig::LossTerm &term : tp.settings.loss) {
+      train.inputNames.push_back(
+          tp.settings.loss.size() == 1 ? "labels" : "labels_" + term.output);
+      train.inputShapes.push_back("[N] class indices (or targets: mse)");
+    }
+    if (tp.takesRng) {
+      train.inputNames.push_back("dropout_key");
+      train.inputShapes.push_back("[2]: the seed and the step");
+    }
+    for (const TrainResult &r : tp.results) {
+      train.resultNames.push_back(resultName(r));
+      bool batched = r.kind == ResultKind::Loss || r.kind == ResultKind::Scores;
+      train.resultShapes.push_back(batched ? batchedShape(r.shape)
+                                           : fullShape(r.shape));
+    }
+    train.resultComment = "Results: losses, scores, gradients, batch "
+                          "statistics.";
+    train.always = alwaysNeeded(tp);
+    emitFunction(os, plan, tp.step, train);
+    emitOptimizer(os, plan);
+  }
+
   os << "int main(int argc, char **argv) {\n"
      << "  netc::rt::ModelSpec spec;\n"
      << "  spec.name = " << quoted(plan.model) << ";\n"

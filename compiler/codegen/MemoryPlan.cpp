@@ -68,26 +68,29 @@ private:
 } // namespace
 
 void planMemory(FunctionPlan &plan) {
-  // Aliases and reshapes share the memory of the tensor they view.
-  std::map<std::string, std::string> root;
-  std::map<std::string, size_t> lastUse;
+  // Aliases and reshapes share the memory of the tensor they view: `root`
+  // maps each activation to the kernel result that holds its memory (None
+  // for memory of its own outside the arena).
+  std::map<TensorRef, TensorRef> root;
+  std::map<TensorRef, size_t> lastUse;
   size_t end = plan.steps.size();
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     PlanStep &step = plan.steps[i];
-    for (const std::string &arg : step.args)
+    for (const TensorRef &arg : step.args)
       if (root.count(arg))
         lastUse[root[arg]] = i;
     if (step.kind == PlanStep::Kind::Kernel)
-      root[step.result] = step.batched ? step.result : "";
+      root[step.result] = step.batched ? step.result : TensorRef();
     else
-      root[step.result] = root.count(step.args[0]) ? root[step.args[0]] : "";
+      root[step.result] =
+          root.count(step.args[0]) ? root[step.args[0]] : TensorRef();
   }
-  for (const std::string &ref : plan.outputRefs)
-    if (root.count(ref) && !root[ref].empty())
+  for (const TensorRef &ref : plan.results)
+    if (root.count(ref) && root[ref].kind != TensorRef::Kind::None)
       lastUse[root[ref]] = end;
 
   FreeList arena;
-  std::map<std::string, std::pair<int64_t, int64_t>> placed; // offset, size
+  std::map<TensorRef, std::pair<int64_t, int64_t>> placed; // offset, size
   plan.unplannedFloatsPerSample = 0;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     PlanStep &step = plan.steps[i];

@@ -1,27 +1,58 @@
 //===- Plan.h - What a generated program does, step by step -----*- C++ -*-===//
 //
-// The program builder turns the nn module into a plan; the driver emitter
-// turns the plan into C++. Tensor references are C++ expressions of the
-// generated code: `in[0]` (inputs), `p[3]` (parameters), `q[2]` (tensors
-// derived from parameters), `t5` (activations), `out[1]` (results).
+// The planner (Planner.cpp) turns the nn module into a plan; the driver
+// emitter (DriverEmitter.cpp) turns the plan into C++, and is the only
+// place that names tensors in text. Tensors are referred to by TensorRef:
+// a kind (input, parameter, prepared from parameters, activation, result)
+// and an index.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "dsl/Graph.h"
+
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace netc::codegen {
+
+/// A tensor of a generated function.
+struct TensorRef {
+  enum class Kind {
+    None,
+    Input,    // the function's inputs: images, labels, dropout's key
+    Param,    // ProgramPlan::params[index]
+    Prepared, // a tensor derived from parameters alone (a packed weight)
+    Temp,     // an activation: the result of FunctionPlan::steps[index]
+    Output,   // the function's result `index`, written in place
+  };
+  Kind kind = Kind::None;
+  int index = -1;
+
+  static TensorRef of(Kind kind, size_t index) { return {kind, int(index)}; }
+  /// Computed from parameters alone: steps reading only these run once,
+  /// in prepare().
+  bool fromParams() const {
+    return kind == Kind::Param || kind == Kind::Prepared;
+  }
+  bool operator==(const TensorRef &o) const {
+    return kind == o.kind && index == o.index;
+  }
+  bool operator!=(const TensorRef &o) const { return !(*this == o); }
+  bool operator<(const TensorRef &o) const {
+    return std::tie(kind, index) < std::tie(o.kind, o.index);
+  }
+};
 
 struct PlanTensor {
   std::string name;
   std::vector<int64_t> shape; // PyTorch order; per sample for activations
   bool used = false;          // parameters: read by some kernel
-  /// Parameters: how a training program initializes it, as PyTorch does by
-  /// default: "kaiming" (uniform +-1/sqrt(fan_in)), "zeros", "ones",
-  /// "normal" (N(0, 1)).
-  std::string init;
+  /// Parameters: how a training program initializes it (the layer's choice,
+  /// dsl/Layers.cpp), and whether gradient descent trains it.
+  dsl::ParamInit init = dsl::ParamInit::Normal;
   int64_t fanIn = 1;
   bool trainable = true; // not a buffer (running statistics)
 };
@@ -29,11 +60,15 @@ struct PlanTensor {
 struct PlanStep {
   enum class Kind { Kernel, Alias, Reshape };
   Kind kind = Kind::Kernel;
-  std::string layer;  // the layer's name in the model file
-  std::string op;     // conv2d, relu, …
+  std::string layer; // the layer's name in the model file
+  std::string op;    // conv2d, relu, conv2d_grad_input, …
+  /// Training steps: the forward pass, a loss of `layer`'s output, or the
+  /// backward pass (the step differentiates `layer`).
+  enum class Pass { Forward, Loss, Backward };
+  Pass pass = Pass::Forward;
   std::string symbol; // the kernel function (Kind::Kernel)
-  std::vector<std::string> args;
-  std::string result;                 // "t5"
+  std::vector<TensorRef> args;
+  TensorRef result;
   std::vector<int64_t> shape;         // result, per sample when batched
   std::vector<std::string> argShapes; // for the comment: [N, …] or [O, I, …]
   /// Whether the result has a batch dimension; those without (gradients of
@@ -48,32 +83,58 @@ struct PlanStep {
 };
 
 /// One function of the program: steps run once per set of parameters
-/// (prepareSteps, whose results are q[0], q[1], …) and the steps of a run.
+/// (prepareSteps, whose results are the Prepared tensors) and the steps of
+/// a run.
 struct FunctionPlan {
   std::vector<PlanStep> prepareSteps;
   std::vector<PlanStep> steps;
-  std::vector<std::string> outputRefs; // what each result copies from
+  std::vector<TensorRef> results; // what each result of the function is
   /// Activation memory per sample, shared by liveness, and what it would be
   /// without sharing.
   int64_t arenaFloatsPerSample = 0;
   int64_t unplannedFloatsPerSample = 0;
 };
 
+/// What a result of the training step holds.
+enum class ResultKind {
+  Loss,      // per sample, of a model output
+  Scores,    // the first loss term's output, for training accuracy
+  Gradient,  // of a trained parameter
+  BatchMean, // a batch norm's batch statistics, for its running_mean
+  BatchVar,  // … and its running_var
+};
+
+struct TrainResult {
+  ResultKind kind = ResultKind::Loss;
+  std::string of; // the output (Loss, Scores) or parameter it belongs to
+  int param = -1; // that parameter's index in ProgramPlan::params
+  std::vector<int64_t> shape; // per sample for Loss and Scores
+};
+
+/// The optimizer's update kernel: its buffers are (weight, grad, state…),
+/// its scalars named as the runtime's OptimizerStep fields.
+struct OptimizerPlan {
+  std::string kind; // sgd, adam, adamw, rmsprop
+  std::string symbol;
+  int states = 0;
+  std::vector<std::string> scalars;
+};
+
 /// The training side of a program: @train's results and the train section.
 struct TrainPlan {
   FunctionPlan step;
-  /// @train's results in order: "loss:OUT", "scores:OUT", "grad:PARAM",
-  /// "mean:BUFFER", "var:BUFFER".
-  std::vector<std::string> results;
-  std::vector<std::vector<int64_t>> resultShapes; // per sample when batched
-  std::vector<std::string> labelInputs;           // the outputs they score
+  std::vector<TrainResult> results;
   std::vector<double> lossWeights;
   /// Running statistics: momentum and values per channel per sample (H W).
-  std::vector<std::pair<std::string, double>> momentum;
-  std::vector<std::pair<std::string, int64_t>> perSample;
-  std::string optimizerSymbol, optimizerHeader;
+  struct RunningStat {
+    std::string name;
+    double momentum;
+    int64_t perSample;
+  };
+  std::vector<RunningStat> runningStats;
+  OptimizerPlan optimizer;
   bool takesRng = false; // dropout: the step's last input is (seed, step)
-  std::string settings;  // the train section, as C++ statements on `t`
+  dsl::TrainConfig settings;
 };
 
 struct ProgramPlan {

@@ -3,30 +3,21 @@
 //   netc check   FILE            parse and verify
 //   netc summary FILE [--json]   layer table with shapes, parameters, MACs
 //   netc emit    FILE --ast|--mlir
-//   netc build   FILE -o OUT     a standalone inference program
+//   netc build   FILE -o OUT     a standalone inference program (--train:
+//                                a training program)
+//
+// The tool only parses flags; the pipeline is compiler/Driver.h.
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/codegen/ProgramBuilder.h"
-#include "compiler/mlirgen/MLIRGen.h"
-#include "compiler/passes/Passes.h"
-#include "dsl/Frontend.h"
-#include "dsl/Summary.h"
-
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
+#include "compiler/Driver.h"
 
 #include <CLI/CLI.hpp>
-#include <Halide.h>
 
 #include <iostream>
+#include <optional>
 
 namespace {
-
-constexpr const char *kVersion = "0.1.0";
 
 struct Common {
   std::string file;
@@ -39,78 +30,20 @@ void addCommon(CLI::App &cmd, Common &common) {
                  "Set a model parameter, e.g. -p classes=10 (repeatable)");
 }
 
-/// Loads, parses and elaborates; diagnostics go to stderr.
-struct Loaded {
-  std::unique_ptr<netc::dsl::SourceFile> source;
-  netc::dsl::FileAST ast;
-  std::optional<netc::dsl::Graph> graph;
-};
-
-std::optional<std::map<std::string, std::string>>
-parseParams(const std::vector<std::string> &params) {
-  std::map<std::string, std::string> overrides;
-  for (const std::string &param : params) {
+/// The model file and its -p NAME=VALUE settings.
+std::optional<netc::ModelRequest> request(const Common &common) {
+  netc::ModelRequest model;
+  model.file = common.file;
+  for (const std::string &param : common.params) {
     size_t eq = param.find('=');
     if (eq == std::string::npos || eq == 0) {
       std::cerr << "netc: error: --param expects NAME=VALUE, got '" << param
                 << "'\n";
       return std::nullopt;
     }
-    overrides[param.substr(0, eq)] = param.substr(eq + 1);
+    model.params[param.substr(0, eq)] = param.substr(eq + 1);
   }
-  return overrides;
-}
-
-bool load(const Common &common, bool elaborate, Loaded &out) {
-  netc::dsl::DiagnosticEngine diags(std::cerr);
-  auto overrides = parseParams(common.params);
-  if (!overrides)
-    return false;
-  out.source = netc::dsl::loadSource(common.file, diags);
-  if (!out.source)
-    return false;
-  out.ast = netc::dsl::parseSource(*out.source, diags);
-  if (diags.hadError())
-    return false;
-  if (elaborate)
-    out.graph = netc::dsl::elaborate(out.ast, diags, *overrides);
-  return !diags.hadError();
-}
-
-enum class Passes { None, Inference, Training };
-
-/// The nn module of a graph, after the inference passes (dropout removed,
-/// batch norm folded, fusion groups) or the training passes (@train
-/// appended) when asked.
-mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &context,
-                                              const netc::dsl::Graph &graph,
-                                              Passes passes) {
-  auto module =
-      netc::buildShapedModule(context, graph, passes == Passes::Inference);
-  if (!module || passes == Passes::None)
-    return module;
-  mlir::PassManager pm(&context);
-  if (passes == Passes::Inference)
-    netc::nn::buildInferencePipeline(pm);
-  else
-    netc::nn::buildTrainingPipeline(pm);
-  if (mlir::failed(pm.run(*module)))
-    return nullptr;
-  return module;
-}
-
-int runEmitMlir(const netc::dsl::Graph &graph, Passes passes, bool locations) {
-  mlir::MLIRContext context;
-  llvm::SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
-  auto module = buildModule(context, graph, passes);
-  if (!module)
-    return 1;
-  mlir::OpPrintingFlags flags;
-  flags.enableDebugInfo(locations, /*prettyForm=*/false);
-  module->print(llvm::outs(), flags);
-  llvm::outs() << "\n";
-  return 0;
+  return model;
 }
 
 } // namespace
@@ -118,7 +51,7 @@ int runEmitMlir(const netc::dsl::Graph &graph, Passes passes, bool locations) {
 int main(int argc, char **argv) {
   CLI::App app{"netc: compiles neural networks written in the .nn language "
                "into standalone programs"};
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", netc::version());
   app.require_subcommand(1);
   app.footer("Run 'netc COMMAND --help' for the options of a command.");
 
@@ -180,8 +113,7 @@ int main(int argc, char **argv) {
       ->add_option("--target", buildOptions.target,
                    "Halide target, e.g. x86-64-linux-avx2-fma (default: host)")
       ->check([](const std::string &target) {
-        return target == "host" ||
-                       Halide::Target::validate_target_string(target)
+        return netc::isKnownTarget(target)
                    ? std::string()
                    : "unknown Halide target '" + target + "'";
       });
@@ -190,8 +122,7 @@ int main(int argc, char **argv) {
                     "~/.cache/netc)");
   build->add_option("--keep", buildOptions.workDir,
                     "Keep the generated driver source in this folder");
-  bool trainProgram = false;
-  build->add_flag("--train", trainProgram,
+  build->add_flag("--train", buildOptions.training,
                   "Build a training program: `OUT train` runs the train "
                   "section, and infer, eval, bench and info work as in "
                   "inference programs");
@@ -205,67 +136,22 @@ int main(int argc, char **argv) {
     return code == 0 ? 0 : 2;
   }
 
-  Loaded loaded;
-  if (*build) {
-    if (!load(buildArgs, true, loaded))
-      return 1;
-    mlir::MLIRContext context;
-    llvm::SourceMgr sourceMgr;
-    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
-    auto module = buildModule(context, *loaded.graph, Passes::Inference);
-    if (!module)
-      return 1;
-    mlir::OwningOpRef<mlir::ModuleOp> trainModule;
-    if (trainProgram) {
-      if (!loaded.graph->train.present) {
-        std::cerr << buildArgs.file
-                  << ": error: --train needs a train { … } section naming "
-                     "the loss\n";
-        return 1;
-      }
-      trainModule = buildModule(context, *loaded.graph, Passes::Training);
-      if (!trainModule)
-        return 1;
-    }
-    buildOptions.source = buildArgs.file;
-    try {
-      return netc::codegen::buildProgram(
-                 *module, trainModule ? *trainModule : mlir::ModuleOp(),
-                 *loaded.graph, buildOptions, std::cerr)
-                 ? 0
-                 : 1;
-    } catch (const Halide::CompileError &e) {
-      std::cerr << "netc: error: Halide could not compile a kernel: "
-                << e.what() << "\n";
-    } catch (const Halide::Error &e) {
-      std::cerr << "netc: error: " << e.what() << "\n";
-    }
+  const Common &common = *build     ? buildArgs
+                         : *check   ? checkArgs
+                         : *summary ? summaryArgs
+                                    : emitArgs;
+  std::optional<netc::ModelRequest> model = request(common);
+  if (!model)
     return 1;
-  }
-  if (*check) {
-    return load(checkArgs, true, loaded) ? 0 : 1;
-  }
-  if (*summary) {
-    if (!load(summaryArgs, true, loaded))
-      return 1;
-    if (json)
-      std::cout << netc::dsl::summaryJson(*loaded.graph) << "\n";
-    else
-      netc::dsl::printSummary(*loaded.graph, std::cout);
-    return 0;
-  }
-  if (*emit) {
-    if (!load(emitArgs, mlir, loaded))
-      return 1;
-    if (ast) {
-      netc::dsl::dumpAST(loaded.ast, std::cout);
-      return 0;
-    }
-    return runEmitMlir(*loaded.graph,
-                       inference  ? Passes::Inference
-                       : training ? Passes::Training
-                                  : Passes::None,
-                       locations);
-  }
-  return 2;
+  if (*build)
+    return netc::build(*model, buildOptions, std::cerr);
+  if (*check)
+    return netc::check(*model, std::cerr);
+  if (*summary)
+    return netc::summarize(*model, json, std::cout, std::cerr);
+  netc::Form form = ast         ? netc::Form::Ast
+                    : inference ? netc::Form::Inference
+                    : training  ? netc::Form::Training
+                                : netc::Form::Nn;
+  return netc::emit(*model, form, locations, std::cout, std::cerr);
 }

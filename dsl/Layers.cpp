@@ -53,17 +53,30 @@ bool checkPositive(LayerContext &ctx, const char *attr, const char *what) {
   }
   for (const Value &item : v.items) {
     if (item.i <= 0) {
-      ctx.error(attr, std::string(what) + " must be positive, got " +
-                          showPair(v));
+      ctx.error(attr,
+                std::string(what) + " must be positive, got " + showPair(v));
       return false;
     }
     if (item.i > kMaxDim) {
-      ctx.error(attr, std::string(what) + " " + showPair(v) +
-                          " is too large");
+      ctx.error(attr, std::string(what) + " " + showPair(v) + " is too large");
       return false;
     }
   }
   return true;
+}
+
+/// A weight [out, in, …] and optionally a bias [out], initialized as
+/// PyTorch's conv and linear layers are: uniform in +-1/sqrt(fan_in), fan_in
+/// being the weight's elements per output. RBF prototypes start the same
+/// way, near the origin where the tanh features start.
+void addWeightAndBias(Node &node, const Shape &weight, bool bias) {
+  int64_t fanIn = 1;
+  for (size_t i = 1; i < weight.size(); ++i)
+    fanIn *= weight[i];
+  node.params.push_back({"weight", weight, true, ParamInit::Uniform, fanIn});
+  if (bias)
+    node.params.push_back(
+        {"bias", {weight[0]}, true, ParamInit::Uniform, fanIn});
 }
 
 bool requireImage(LayerContext &ctx, const char *layer, size_t i = 0) {
@@ -155,12 +168,11 @@ int addConv(LayerContext &ctx, int input, const Shape &in, const ConvSpec &c,
   int64_t kh = shape::dilatedKernel(c.k[0], c.dilation[0]);
   int64_t kw = shape::dilatedKernel(c.k[1], c.dilation[1]);
   if (kh > paddedH || kw > paddedW) {
-    ctx.error("k", "kernel " + dims2(kh, kw) +
-                       (c.dilation[0] > 1 || c.dilation[1] > 1
-                            ? " (with dilation)"
-                            : "") +
-                       " is larger than the padded input " +
-                       dims2(paddedH, paddedW));
+    ctx.error(
+        "k",
+        "kernel " + dims2(kh, kw) +
+            (c.dilation[0] > 1 || c.dilation[1] > 1 ? " (with dilation)" : "") +
+            " is larger than the padded input " + dims2(paddedH, paddedW));
     return -1;
   }
   Node node;
@@ -173,10 +185,10 @@ int addConv(LayerContext &ctx, int input, const Shape &in, const ConvSpec &c,
   node.attrs.pad = c.pad;
   node.attrs.groups = c.groups;
   node.attrs.bias = c.bias;
-  int64_t oh = shape::convOutput(in[1], c.k[0], c.stride[0], c.pad[0],
-                                 c.pad[1], c.dilation[0]);
-  int64_t ow = shape::convOutput(in[2], c.k[1], c.stride[1], c.pad[2],
-                                 c.pad[3], c.dilation[1]);
+  int64_t oh = shape::convOutput(in[1], c.k[0], c.stride[0], c.pad[0], c.pad[1],
+                                 c.dilation[0]);
+  int64_t ow = shape::convOutput(in[2], c.k[1], c.stride[1], c.pad[2], c.pad[3],
+                                 c.dilation[1]);
   node.shape = {c.out, oh, ow};
   long double weights =
       (long double)c.out * (channels / c.groups) * c.k[0] * c.k[1];
@@ -186,10 +198,7 @@ int addConv(LayerContext &ctx, int input, const Shape &in, const ConvSpec &c,
     ctx.error(nullptr, "convolution is too large to represent");
     return -1;
   }
-  node.params.push_back(
-      {"weight", {c.out, channels / c.groups, c.k[0], c.k[1]}, true});
-  if (c.bias)
-    node.params.push_back({"bias", {c.out}, true});
+  addWeightAndBias(node, {c.out, channels / c.groups, c.k[0], c.k[1]}, c.bias);
   node.macs = static_cast<int64_t>(macs);
   return ctx.addNode(std::move(node), suffix);
 }
@@ -249,8 +258,7 @@ int buildSeparableConv(LayerContext &ctx) {
       addConv(ctx, ctx.input(0), ctx.inputShape(0), dw, ".depthwise", "k");
   if (depthwise < 0)
     return -1;
-  ConvSpec pw{ctx.attr("out").i, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1,
-              bias};
+  ConvSpec pw{ctx.attr("out").i, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1, bias};
   Shape mid = {dw.out,
                shape::convOutput(ctx.inputShape(0)[1], dw.k[0], dw.stride[0],
                                  dw.pad[0], dw.pad[1], dw.dilation[0]),
@@ -275,9 +283,7 @@ int buildDenseLike(LayerContext &ctx, OpKind op, const char *name) {
   node.shape = {out};
   node.attrs.channels = out;
   node.attrs.bias = op == OpKind::Dense && ctx.attr("bias").b;
-  node.params.push_back({"weight", {out, in}, true});
-  if (node.attrs.bias)
-    node.params.push_back({"bias", {out}, true});
+  addWeightAndBias(node, {out, in}, node.attrs.bias);
   node.macs = in * out;
   return ctx.addNode(std::move(node), "");
 }
@@ -290,8 +296,7 @@ int buildRbf(LayerContext &ctx) {
 }
 
 int buildPool(LayerContext &ctx, OpKind op, const char *name) {
-  if (!requireImage(ctx, name) ||
-      !checkPositive(ctx, "k", "window size"))
+  if (!requireImage(ctx, name) || !checkPositive(ctx, "k", "window size"))
     return -1;
   std::array<int64_t, 2> k = getPair(ctx, "k");
   std::array<int64_t, 2> stride = k;
@@ -331,9 +336,9 @@ int buildPool(LayerContext &ctx, OpKind op, const char *name) {
   node.attrs.ceilMode = ceil;
   if (op == OpKind::AvgPool)
     node.attrs.countPad = ctx.attr("count_pad").b;
-  node.shape = {in[0],
-                shape::poolOutput(in[1], k[0], stride[0], pad[0], pad[1], ceil),
-                shape::poolOutput(in[2], k[1], stride[1], pad[2], pad[3], ceil)};
+  node.shape = {
+      in[0], shape::poolOutput(in[1], k[0], stride[0], pad[0], pad[1], ceil),
+      shape::poolOutput(in[2], k[1], stride[1], pad[2], pad[3], ceil)};
   return ctx.addNode(std::move(node), "");
 }
 
@@ -378,10 +383,10 @@ int buildBatchNorm(LayerContext &ctx) {
   node.attrs.eps = eps;
   node.attrs.momentum = momentum;
   int64_t c = in[0];
-  node.params = {{"weight", {c}, true},
-                 {"bias", {c}, true},
-                 {"running_mean", {c}, false},
-                 {"running_var", {c}, false}};
+  node.params = {{"weight", {c}, true, ParamInit::Ones},
+                 {"bias", {c}, true, ParamInit::Zeros},
+                 {"running_mean", {c}, false, ParamInit::Zeros},
+                 {"running_var", {c}, false, ParamInit::Ones}};
   return ctx.addNode(std::move(node), "");
 }
 
@@ -448,10 +453,9 @@ int buildConcat(LayerContext &ctx) {
     for (size_t d = 1; ok && d < first.size(); ++d)
       ok = other[d] == first[d];
     if (!ok) {
-      ctx.error(nullptr,
-                "cannot concatenate tensors of shapes " + formatShape(first) +
-                    " and " + formatShape(other) +
-                    ": all dimensions but channels must agree");
+      ctx.error(nullptr, "cannot concatenate tensors of shapes " +
+                             formatShape(first) + " and " + formatShape(other) +
+                             ": all dimensions but channels must agree");
       return -1;
     }
     shape[0] += other[0];
@@ -517,46 +521,68 @@ const std::vector<Entry> &entries() {
                      "right)"};
   const AttrSpec dilation{"dilation", AttrType::Pair, false, one,
                           "spacing of kernel taps"};
-  const AttrSpec kernel{"k", AttrType::Pair, true, {}, "kernel size: n or (h, w)"};
+  const AttrSpec kernel{
+      "k", AttrType::Pair, true, {}, "kernel size: n or (h, w)"};
   const AttrSpec bias{"bias", AttrType::Bool, false, Value::ofBool(true),
                       "learn an additive bias"};
   const AttrSpec out{"out", AttrType::Int, true, {}, "output channels"};
   const AttrSpec multiplier{"multiplier", AttrType::Int, false, Value::ofInt(1),
                             "output channels per input channel"};
-  const AttrSpec poolStride{"stride", AttrType::Pair, false, {},
-                            "step between windows (default: k)"};
-  const AttrSpec poolPad{"pad", AttrType::Padding, false, sym("valid"),
-                         "valid, same, n, (h, w) or (top, bottom, left, right)"};
+  const AttrSpec poolStride{
+      "stride", AttrType::Pair, false, {}, "step between windows (default: k)"};
+  const AttrSpec poolPad{
+      "pad", AttrType::Padding, false, sym("valid"),
+      "valid, same, n, (h, w) or (top, bottom, left, right)"};
   const AttrSpec ceil{"ceil", AttrType::Bool, false, Value::ofBool(false),
                       "keep a last partial window (PyTorch ceil_mode)"};
   static const std::vector<Entry> all = {
       {{"conv",
-        {out, kernel, stride, pad, dilation,
+        {out,
+         kernel,
+         stride,
+         pad,
+         dilation,
          {"groups", AttrType::Int, false, Value::ofInt(1),
           "channel groups (must divide in and out channels)"},
          bias},
-        1, 1, "2-D convolution"},
+        1,
+        1,
+        "2-D convolution"},
        buildConv},
       {{"depthwise_conv",
         {kernel, stride, pad, dilation, multiplier, bias},
-        1, 1, "convolution of each channel on its own (groups = channels)"},
+        1,
+        1,
+        "convolution of each channel on its own (groups = channels)"},
        buildDepthwiseConv},
       {{"separable_conv",
         {out, kernel, stride, pad, dilation, multiplier, bias},
-        1, 1, "depthwise convolution, then a 1x1 convolution"},
+        1,
+        1,
+        "depthwise convolution, then a 1x1 convolution"},
        buildSeparableConv},
       {{"dense",
         {{"out", AttrType::Int, true, {}, "output features"}, bias},
-        1, 1, "fully connected layer"},
+        1,
+        1,
+        "fully connected layer"},
        buildDense},
-      {{"maxpool", {kernel, poolStride, poolPad, ceil}, 1, 1,
+      {{"maxpool",
+        {kernel, poolStride, poolPad, ceil},
+        1,
+        1,
         "maximum over each window"},
        buildMaxPool},
       {{"avgpool",
-        {kernel, poolStride, poolPad, ceil,
+        {kernel,
+         poolStride,
+         poolPad,
+         ceil,
          {"count_pad", AttrType::Bool, false, Value::ofBool(true),
           "count padding in the divisor"}},
-        1, 1, "average over each window"},
+        1,
+        1,
+        "average over each window"},
        buildAvgPool},
       {{"global_avgpool", {}, 1, 1, "average over height and width"},
        buildGlobalAvgPool},
@@ -565,7 +591,9 @@ const std::vector<Entry> &entries() {
           "added to the variance"},
          {"momentum", AttrType::Float, false, Value::ofFloat(0.1),
           "update rate of the running statistics"}},
-        1, 1, "batch normalization"},
+        1,
+        1,
+        "batch normalization"},
        buildBatchNorm},
       {{"lrn",
         {{"size", AttrType::Int, false, Value::ofInt(5),
@@ -574,12 +602,16 @@ const std::vector<Entry> &entries() {
           "scale (divided by size, as PyTorch)"},
          {"beta", AttrType::Float, false, Value::ofFloat(0.75), "exponent"},
          {"k", AttrType::Float, false, Value::ofFloat(2.0), "additive term"}},
-        1, 1, "local response normalization across channels"},
+        1,
+        1,
+        "local response normalization across channels"},
        buildLRN},
       {{"dropout",
         {{"p", AttrType::Float, false, Value::ofFloat(0.5),
           "probability of zeroing an element"}},
-        1, 1, "dropout (training only)"},
+        1,
+        1,
+        "dropout (training only)"},
        buildDropout},
       {{"relu", {}, 1, 1, "max(x, 0)"},
        [](LayerContext &c) { return buildElementwise(c, OpKind::Relu); }},
@@ -589,7 +621,10 @@ const std::vector<Entry> &entries() {
        [](LayerContext &c) { return buildElementwise(c, OpKind::Sigmoid); }},
       {{"softmax", {}, 1, 1, "softmax over channels"},
        [](LayerContext &c) { return buildElementwise(c, OpKind::Softmax); }},
-      {{"rbf", {{"out", AttrType::Int, true, {}, "output units"}}, 1, 1,
+      {{"rbf",
+        {{"out", AttrType::Int, true, {}, "output units"}},
+        1,
+        1,
         "Euclidean radial basis units: sum_j (x_j - w_ij)^2"},
        buildRbf},
       {{"flatten", {}, 1, 1, "to one dimension"}, buildFlatten},
@@ -600,7 +635,9 @@ const std::vector<Entry> &entries() {
           "zero channels in front"},
          {"after", AttrType::Int, false, Value::ofInt(0),
           "zero channels behind"}},
-        1, 1, "pad with zero channels"},
+        1,
+        1,
+        "pad with zero channels"},
        buildChannelPad},
   };
   return all;
@@ -623,28 +660,6 @@ const LayerSpec *findLayer(std::string_view name) {
     if (name == spec.name)
       return &spec;
   return nullptr;
-}
-
-const char *attrTypeName(AttrType type) {
-  switch (type) {
-  case AttrType::Int:
-    return "integer";
-  case AttrType::Pair:
-    return "integer or pair (h, w)";
-  case AttrType::Padding:
-    return "padding";
-  case AttrType::Bool:
-    return "boolean";
-  case AttrType::Float:
-    return "number";
-  case AttrType::String:
-    return "string";
-  case AttrType::IntList:
-    return "list of integers";
-  case AttrType::FloatList:
-    return "list of numbers";
-  }
-  return "value";
 }
 
 int buildLayer(const LayerSpec &spec, LayerContext &ctx) {

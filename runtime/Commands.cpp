@@ -23,7 +23,9 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 #include <unistd.h>
+#include <variant>
 
 namespace netc::rt {
 
@@ -393,6 +395,87 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
   return 0;
 }
 
+/// The model's value of a setting, for --help.
+template <typename T> std::string settingText(const T &value) {
+  std::ostringstream os;
+  if constexpr (std::is_same_v<T, std::vector<int64_t>> ||
+                std::is_same_v<T, std::vector<std::string>>) {
+    for (size_t i = 0; i < value.size(); ++i)
+      os << (i ? "," : "") << value[i];
+    if (value.empty())
+      os << "none";
+  } else {
+    os << value;
+  }
+  return os.str();
+}
+
+/// The flags of the settings that have one (TrainSettings.h), reading into
+/// `given`; their help shows the model's values.
+struct SettingFlags {
+  std::vector<std::pair<const TrainSettingField *, CLI::Option *>> options;
+
+  void add(CLI::App &cmd, const TrainSettings &model, TrainSettings &given,
+           const std::vector<std::string> &only = {}) {
+    for (const TrainSettingField &field : trainSettingFields()) {
+      if (!field.flag || (!only.empty() && std::find(only.begin(), only.end(),
+                                                     field.name) == only.end()))
+        continue;
+      std::visit(
+          [&](auto member) {
+            using T = std::decay_t<decltype(model.*member)>;
+            std::string help = field.doc;
+            help[0] = char(std::toupper(static_cast<unsigned char>(help[0])));
+            constexpr bool list = std::is_same_v<T, std::vector<std::string>>;
+            help += list ? " (added to the model's: " : " (default ";
+            CLI::Option *option =
+                cmd.add_option(field.flag, given.*member,
+                               help + settingText(model.*member) + ")");
+            if constexpr (list)
+              option->delimiter(',');
+            switch (field.check) {
+            case FlagCheck::Positive:
+              option->check(CLI::PositiveNumber);
+              break;
+            case FlagCheck::NonNegative:
+              option->check(CLI::NonNegativeNumber);
+              break;
+            case FlagCheck::Batch:
+              option->check(CLI::Range(int64_t(1), int64_t(1) << 16));
+              break;
+            case FlagCheck::None:
+              break;
+            }
+            options.push_back({&field, option});
+          },
+          field.member);
+    }
+  }
+
+  /// `model` with the flags given: values replace the model's, lists
+  /// (--freeze) add to them.
+  TrainSettings apply(const TrainSettings &model,
+                      const TrainSettings &given) const {
+    TrainSettings settings = model;
+    for (auto [field, option] : options) {
+      if (option->count() == 0)
+        continue;
+      std::visit(
+          [&](auto member) {
+            using T = std::decay_t<decltype(model.*member)>;
+            if constexpr (std::is_same_v<T, std::vector<std::string>>)
+              (settings.*member)
+                  .insert((settings.*member).end(), (given.*member).begin(),
+                          (given.*member).end());
+            else
+              settings.*member = given.*member;
+          },
+          field->member);
+    }
+    return settings;
+  }
+};
+
 } // namespace
 
 int runProgram(int argc, char **argv, const ModelSpec &spec) {
@@ -496,6 +579,9 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   CLI::App *trainCmd = nullptr, *stepCmd = nullptr;
   TrainOptions trainOptions;
   StepOptions stepOptions;
+  // Flags that override the model's train section, read into *Given.
+  SettingFlags trainFlags, stepFlags;
+  TrainSettings trainGiven, stepGiven;
   if (spec.trainStep) {
     const TrainSettings &t = spec.train;
     trainCmd = app.add_subcommand(
@@ -505,27 +591,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                      "Folder with MNIST IDX (train-… and t10k-… files) or "
                      "CIFAR-10 binary batches, or 'synthetic'")
         ->required();
-    trainCmd
-        ->add_option("--epochs", trainOptions.epochs,
-                     "Epochs (default " + std::to_string(t.epochs) + ")")
-        ->check(CLI::NonNegativeNumber);
-    trainCmd
-        ->add_option("--batch", trainOptions.batch,
-                     "Images per step (default " + std::to_string(t.batch) +
-                         ")")
-        ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
-    std::ostringstream lr;
-    lr << t.lr;
-    trainCmd
-        ->add_option("--lr", trainOptions.lr,
-                     "Base learning rate (default " + lr.str() + ")")
-        ->check(CLI::PositiveNumber);
-    trainCmd
-        ->add_option("--seed", trainOptions.seed,
-                     "Seed of initialization, shuffling and augmentation "
-                     "(default " +
-                         std::to_string(t.seed) + ")")
-        ->check(CLI::NonNegativeNumber);
+    trainFlags.add(*trainCmd, t, trainGiven);
     trainCmd->add_option("--save", trainOptions.save,
                          "Checkpoint written atomically after every epoch "
                          "(default " +
@@ -534,10 +600,6 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                          "Continue from a checkpoint of --save");
     trainCmd->add_option("--init", trainOptions.init,
                          "Start from pretrained weights, loaded by name");
-    trainCmd
-        ->add_option("--freeze", trainOptions.freeze,
-                     "Keep parameters under these name prefixes fixed")
-        ->delimiter(',');
     trainCmd->add_option("--log", trainOptions.log,
                          "Append per-epoch metrics to this CSV file");
     trainCmd
@@ -570,8 +632,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
         ->add_option("--updated", stepOptions.updated,
                      "Where to write the weights after the step")
         ->required();
-    stepCmd->add_option("--lr", stepOptions.lr, "Learning rate")
-        ->check(CLI::PositiveNumber);
+    stepFlags.add(*stepCmd, t, stepGiven, {"lr"});
   }
 
   for (CLI::App *command :
@@ -602,10 +663,14 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
       return infer(tuned, weights, inputs, outputs, top);
     if (*evalCmd)
       return evaluate(tuned, evalWeights, dataDir, evalBatch, evalJson);
-    if (trainCmd && *trainCmd)
+    if (trainCmd && *trainCmd) {
+      trainOptions.settings = trainFlags.apply(spec.train, trainGiven);
       return train(tuned, trainOptions);
-    if (stepCmd && *stepCmd)
+    }
+    if (stepCmd && *stepCmd) {
+      stepOptions.settings = stepFlags.apply(spec.train, stepGiven);
       return trainStep(tuned, stepOptions);
+    }
     if (*benchCmd)
       return bench(tuned, benchWeights, batch, iterations, threads, benchJson,
                    benchTrain, benchFreeze);

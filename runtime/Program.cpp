@@ -21,6 +21,22 @@ std::string shapeText(const std::vector<int64_t> &shape) {
   return text + "]";
 }
 
+std::string TrainResultSpec::label() const {
+  switch (kind) {
+  case Kind::Loss:
+    return "loss:" + of;
+  case Kind::Scores:
+    return "scores:" + of;
+  case Kind::Gradient:
+    return "grad:" + of;
+  case Kind::BatchMean:
+    return "mean:" + of;
+  case Kind::BatchVar:
+    return "var:" + of;
+  }
+  return of;
+}
+
 int64_t elementCount(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)

@@ -1,11 +1,15 @@
 //===- Program.h - The command line of a generated program ------*- C++ -*-===//
 //
 // A generated program describes its model (parameters, inputs, outputs) and
-// provides a forward function; runProgram gives it the subcommands `info`
-// and `infer`, weight loading with clear errors, and --threads.
+// provides its functions (forward, and for training programs the training
+// step and the optimizer's update); runProgram gives it the subcommands
+// (info, infer, eval, bench, and train and train-step), weight loading with
+// clear errors, and --threads.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
+
+#include "TrainSettings.h"
 
 #include <HalideBuffer.h>
 
@@ -20,44 +24,53 @@ namespace netc::rt {
 /// PyTorch tensor reversed: NCHW is (w, h, c, n), OIHW is (kw, kh, i, o).
 using Buffer = Halide::Runtime::Buffer<float>;
 
+/// How training initializes a parameter (PyTorch's defaults, chosen by the
+/// layer that declares it).
+enum class Init {
+  Uniform, // uniform in +-1/sqrt(fanIn)
+  Zeros,
+  Ones,
+  Normal, // N(0, 1)
+};
+
 struct TensorSpec {
   std::string name;
   std::vector<int64_t> shape; // PyTorch order; per sample for inputs/outputs
   /// Parameters of heads the program leaves out (training-only outputs):
   /// loaded when present, not required.
   bool unused = false;
-  /// Parameters: how training initializes them ("kaiming": uniform in
-  /// +-1/sqrt(fanIn); "zeros", "ones", "normal"), and whether gradient
+  /// Parameters: how training initializes them, and whether gradient
   /// descent trains them (not running statistics).
-  std::string init;
+  Init init = Init::Normal;
   int64_t fanIn = 1;
   bool trainable = true;
 };
 
-/// The model file's train section; command-line flags override it.
-struct TrainSettings {
-  std::string optimizer = "sgd"; // sgd, adam, adamw, rmsprop
-  double lr = 0.01, momentum = 0, weightDecay = 0;
-  bool nesterov = false;
-  double beta1 = 0.9, beta2 = 0.999, rmsAlpha = 0.99, eps = 1e-8;
-  std::string schedule = "constant"; // constant, step, plateau, cosine
-  std::vector<int64_t> milestones;
-  int64_t stepEvery = 0;
-  double gamma = 0.1;
-  int64_t patience = 10;
-  double minLr = 0;
-  int64_t warmup = 0; // epochs of linear warm-up
-  int64_t batch = 32, epochs = 10, seed = 0;
-  int64_t cropSize = 0, cropPad = 0; // random_crop(size, pad)
-  bool hflip = false;
-  std::vector<std::string> freeze; // parameter-name prefixes
+/// A result of the training step.
+struct TrainResultSpec {
+  enum class Kind {
+    Loss,      // per sample, of the output `of`
+    Scores,    // the output `of`, for training accuracy
+    Gradient,  // of the parameter `param`
+    BatchMean, // batch statistics for the running_mean `param`
+    BatchVar,  // … and for the running_var `param`
+  };
+  Kind kind = Kind::Loss;
+  std::string of; // the output's or the parameter's name
+  int param = -1; // Gradient, BatchMean, BatchVar: index in ModelSpec::params
+  std::vector<int64_t> shape; // per sample for Loss and Scores
+  bool batched() const { return kind == Kind::Loss || kind == Kind::Scores; }
+  /// "loss:OUT", "scores:OUT", "grad:PARAM", "mean:PARAM", "var:PARAM": the
+  /// tensor's name in the results file of `train-step`.
+  std::string label() const;
 };
 
-/// A result of the training step: "loss:OUT" (per sample), "scores:OUT",
-/// "grad:PARAM", "mean:BUFFER" / "var:BUFFER" (batch statistics).
-struct TrainResultSpec {
-  std::string name;
-  std::vector<int64_t> shape; // per sample for loss and scores
+/// The hyper-parameters of one optimizer step, named as the update
+/// kernel's scalar arguments; each optimizer reads those it needs.
+struct OptimizerStep {
+  float lr = 0, momentum = 0, weight_decay = 0, nesterov = 0;
+  float beta1 = 0, beta2 = 0, eps = 0, correction1 = 1, correction2 = 1;
+  float alpha = 0;
 };
 
 /// A batch norm's running statistic: its momentum, and how many values
@@ -111,7 +124,15 @@ struct ModelSpec {
   /// each of trainResults the step that writes it.
   std::vector<std::vector<int>> trainStepReads;
   std::vector<int> trainResultSteps;
-  void *optimizerKernel = nullptr;
+  /// The optimizer: `optimizerStates` tensors per trained parameter, and an
+  /// update of every parameter with `trained[i]` by its gradient (one of
+  /// the step's results), in place.
+  int optimizerStates = 0;
+  void (*optimizerUpdate)(std::vector<Buffer> &params,
+                          std::vector<Buffer> &results,
+                          std::vector<std::vector<Buffer>> &state,
+                          const OptimizerStep &step,
+                          const std::vector<bool> &trained) = nullptr;
 };
 
 /// "[2, 3]".
@@ -136,6 +157,11 @@ Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch);
 
 /// Throws Error naming the layer when a kernel returns a Halide error code.
 void checkKernel(int status, const char *layer);
+
+/// A one-dimensional view of all of `b`'s elements.
+inline Buffer flat(Buffer &b) {
+  return Buffer(b.data(), int(b.number_of_elements()));
+}
 
 /// Per-layer wall-clock times of the kernels that the thread which enabled
 /// profiling runs (`bench`).

@@ -12,8 +12,10 @@
 
 #include "Batches.h"
 #include "Error.h"
+#include "Names.h"
 #include "Npy.h"
 #include "SafeTensors.h"
+#include "StepGraph.h"
 
 #include <HalideRuntime.h>
 
@@ -35,58 +37,24 @@ namespace netc::rt {
 
 namespace {
 
-bool startsWith(const std::string &text, const std::string &prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
-
-/// Whether `name` is under one of the dotted prefixes ("c1" holds
-/// "c1.weight", not "c10.weight").
-bool underPrefix(const std::string &name,
-                 const std::vector<std::string> &prefixes) {
-  for (const std::string &p : prefixes)
-    if (startsWith(name, p) &&
-        (name.size() == p.size() || name[p.size()] == '.' || p.back() == '.'))
-      return true;
-  return false;
-}
-
-Buffer flat(Buffer &b) { return Buffer(b.data(), int(b.number_of_elements())); }
-
-/// One call of the optimizer's update kernel, in place.
-void update(const ModelSpec &spec, const TrainSettings &t, Buffer &weight,
-            Buffer &grad, std::vector<Buffer> &state, double lr, int64_t step,
-            const std::string &name) {
-  Buffer w = flat(weight), g = flat(grad), s1 = flat(state[0]);
-  int status;
-  if (t.optimizer == "sgd") {
-    using Kernel =
-        int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *, float,
-                float, float, float, halide_buffer_t *, halide_buffer_t *);
-    status = reinterpret_cast<Kernel>(spec.optimizerKernel)(
-        w, g, s1, float(lr), float(t.momentum), float(t.weightDecay),
-        t.nesterov ? 1.0f : 0.0f, w, s1);
-  } else if (t.optimizer == "rmsprop") {
-    Buffer s2 = flat(state[1]);
-    using Kernel =
-        int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
-                halide_buffer_t *, float, float, float, float, float,
-                halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
-    status = reinterpret_cast<Kernel>(spec.optimizerKernel)(
-        w, g, s1, s2, float(lr), float(t.rmsAlpha), float(t.eps),
-        float(t.weightDecay), float(t.momentum), w, s1, s2);
-  } else {
-    Buffer s2 = flat(state[1]);
-    double c1 = 1.0 / (1.0 - std::pow(t.beta1, double(step)));
-    double c2 = 1.0 / (1.0 - std::pow(t.beta2, double(step)));
-    using Kernel =
-        int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
-                halide_buffer_t *, float, float, float, float, float, float,
-                float, halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
-    status = reinterpret_cast<Kernel>(spec.optimizerKernel)(
-        w, g, s1, s2, float(lr), float(t.beta1), float(t.beta2), float(t.eps),
-        float(t.weightDecay), float(c1), float(c2), w, s1, s2);
-  }
-  checkKernel(status, name.c_str());
+/// The optimizer's update of every trained parameter, in place: the
+/// generated driver calls the update kernel on each.
+void update(const ModelSpec &spec, const TrainSettings &t, State &s,
+            std::vector<Buffer> &results, double lr,
+            const std::vector<bool> &trained) {
+  OptimizerStep h;
+  h.lr = float(lr);
+  h.momentum = float(t.momentum);
+  h.weight_decay = float(t.weightDecay);
+  h.nesterov = t.nesterov ? 1.0f : 0.0f;
+  h.beta1 = float(t.beta1);
+  h.beta2 = float(t.beta2);
+  h.eps = float(t.eps);
+  h.alpha = float(t.rmsAlpha);
+  // Adam's bias corrections after s.step steps.
+  h.correction1 = float(1.0 / (1.0 - std::pow(t.beta1, double(s.step))));
+  h.correction2 = float(1.0 / (1.0 - std::pow(t.beta2, double(s.step))));
+  spec.optimizerUpdate(s.params, results, s.optimizer, h, trained);
 }
 
 //===----------------------------------------------------------------------===//
@@ -105,43 +73,35 @@ Buffer rngInput(int64_t seed, int64_t step) {
 /// The training step's outputs, allocated for a batch of n.
 std::vector<Buffer> resultBuffers(const ModelSpec &spec, int64_t n) {
   std::vector<Buffer> results;
-  for (const TrainResultSpec &r : spec.trainResults) {
-    bool batched = startsWith(r.name, "loss:") || startsWith(r.name, "scores:");
-    results.push_back(makeBuffer(r.shape, batched ? n : -1));
-  }
+  for (const TrainResultSpec &r : spec.trainResults)
+    results.push_back(makeBuffer(r.shape, r.batched() ? n : -1));
   return results;
 }
 
-int64_t paramIndex(const ModelSpec &spec, const std::string &name) {
-  for (size_t i = 0; i < spec.params.size(); ++i)
-    if (spec.params[i].name == name)
-      return int64_t(i);
-  throw Error("the program has no parameter '" + name + "'");
+/// Whether the step computes result `r`: all but the gradients of
+/// parameters that are not trained.
+bool wanted(const TrainResultSpec &r, const std::vector<bool> &trained) {
+  return r.kind != TrainResultSpec::Kind::Gradient || trained[r.param];
 }
 
-/// The steps of trainStep that lead to a result in use: everything but the
-/// gradients of parameters that are not trained.
+/// The steps of trainStep that lead to a wanted result.
 std::vector<bool> stepsNeeded(const ModelSpec &spec,
                               const std::vector<bool> &trained) {
-  std::vector<bool> needed(spec.trainStepReads.size());
-  std::vector<int> pending;
-  for (size_t r = 0; r < spec.trainResults.size(); ++r) {
-    const std::string &name = spec.trainResults[r].name;
-    if (startsWith(name, "grad:") && !trained[paramIndex(spec, name.substr(5))])
-      continue;
-    if (spec.trainResultSteps[r] >= 0)
-      pending.push_back(spec.trainResultSteps[r]);
-  }
-  while (!pending.empty()) {
-    int k = pending.back();
-    pending.pop_back();
-    if (needed[k])
-      continue;
-    needed[k] = true;
-    pending.insert(pending.end(), spec.trainStepReads[k].begin(),
-                   spec.trainStepReads[k].end());
-  }
-  return needed;
+  std::vector<bool> results;
+  for (const TrainResultSpec &r : spec.trainResults)
+    results.push_back(wanted(r, trained));
+  return stepsLeadingTo(spec.trainStepReads, spec.trainResultSteps, results);
+}
+
+/// Whether the parameter is trained: not a buffer, not under a frozen
+/// prefix.
+std::vector<bool> trainedParams(const ModelSpec &spec,
+                                const std::vector<std::string> &freeze) {
+  std::vector<bool> trained(spec.params.size());
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    trained[i] = spec.params[i].trainable &&
+                 !underAnyPrefix(spec.params[i].name, freeze);
+  return trained;
 }
 
 struct StepOutcome {
@@ -172,18 +132,18 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
   size_t term = 0;
   std::string where = "step " + std::to_string(s.step) + " (epoch " +
                       std::to_string(s.epoch + 1) + ")";
+  using Kind = TrainResultSpec::Kind;
   for (size_t r = 0; r < spec.trainResults.size(); ++r) {
-    const std::string &name = spec.trainResults[r].name;
+    const TrainResultSpec &result = spec.trainResults[r];
     Buffer &b = results[r];
-    if (startsWith(name, "loss:")) {
+    if (result.kind == Kind::Loss) {
       double total = 0;
       for (int64_t i = 0; i < n; ++i)
         total += b.data()[i];
       outcome.loss += spec.lossWeights[term++] * total / double(n);
       if (!std::isfinite(outcome.loss))
-        throw Error(where + ": the loss '" + name.substr(5) +
-                    "' is not finite");
-    } else if (startsWith(name, "scores:")) {
+        throw Error(where + ": the loss '" + result.of + "' is not finite");
+    } else if (result.kind == Kind::Scores) {
       int64_t classes = b.dim(0).extent();
       for (int64_t i = 0; i < n; ++i) {
         const float *v = b.data() + i * classes;
@@ -193,41 +153,34 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
             best = c;
         outcome.correct += best == batch.classes[i];
       }
-    } else if (!startsWith(name, "grad:") ||
-               trained[paramIndex(spec, name.substr(5))]) {
+    } else if (wanted(result, trained)) {
       const float *v = b.data();
       for (int64_t i = 0; i < int64_t(b.number_of_elements()); ++i)
         if (!std::isfinite(v[i]))
-          throw Error(where + ": the gradient '" + name +
+          throw Error(where + ": the gradient '" + result.label() +
                       "' is not finite (first at element " + std::to_string(i) +
                       ")");
     }
   }
+  update(spec, t, s, results, lr, trained);
   for (size_t r = 0; r < spec.trainResults.size(); ++r) {
-    const std::string &name = spec.trainResults[r].name;
-    if (startsWith(name, "grad:")) {
-      int64_t i = paramIndex(spec, name.substr(5));
-      if (trained[i])
-        update(spec, t, s.params[i], results[r], s.optimizer[i], lr, s.step,
-               name.substr(5));
-    } else if (startsWith(name, "mean:") || startsWith(name, "var:")) {
-      bool var = name[0] == 'v';
-      std::string buffer = name.substr(var ? 4 : 5);
-      int64_t i = paramIndex(spec, buffer);
-      double momentum = 0.1;
-      int64_t perSample = 1;
-      for (const RunningStat &rs : spec.runningStats)
-        if (rs.name == buffer)
-          momentum = rs.momentum, perSample = rs.perSample;
-      // PyTorch keeps the unbiased variance.
-      double count = double(n * perSample);
-      double unbias = var && count > 1 ? count / (count - 1) : 1.0;
-      float *running = s.params[i].data();
-      const float *batchStat = results[r].data();
-      for (int64_t c = 0; c < int64_t(results[r].number_of_elements()); ++c)
-        running[c] = float((1 - momentum) * running[c] +
-                           momentum * batchStat[c] * unbias);
-    }
+    const TrainResultSpec &result = spec.trainResults[r];
+    if (result.kind != Kind::BatchMean && result.kind != Kind::BatchVar)
+      continue;
+    bool var = result.kind == Kind::BatchVar;
+    double momentum = 0.1;
+    int64_t perSample = 1;
+    for (const RunningStat &rs : spec.runningStats)
+      if (rs.name == result.of)
+        momentum = rs.momentum, perSample = rs.perSample;
+    // PyTorch keeps the unbiased variance.
+    double count = double(n * perSample);
+    double unbias = var && count > 1 ? count / (count - 1) : 1.0;
+    float *running = s.params[result.param].data();
+    const float *batchStat = results[r].data();
+    for (int64_t c = 0; c < int64_t(results[r].number_of_elements()); ++c)
+      running[c] =
+          float((1 - momentum) * running[c] + momentum * batchStat[c] * unbias);
   }
   if (kept)
     *kept = std::move(results);
@@ -330,61 +283,57 @@ std::string clock(double seconds) {
 
 } // namespace
 
-int train(const ModelSpec &spec, const TrainOptions &o) {
-  TrainSettings t = spec.train;
-  if (o.epochs >= 0)
-    t.epochs = o.epochs;
-  if (o.batch > 0)
-    t.batch = o.batch;
-  if (o.lr > 0)
-    t.lr = o.lr;
-  if (o.seed >= 0)
-    t.seed = o.seed;
-  t.freeze.insert(t.freeze.end(), o.freeze.begin(), o.freeze.end());
-  if (spec.inputs.size() != 1 || spec.inputs[0].shape.size() != 3)
-    throw Error("train needs a model with one image input [C, H, W]");
+namespace {
+
+/// The training and validation sets, checked against the model.
+struct TrainingData {
+  Dataset train, test;
+  bool validation = true;
+};
+
+TrainingData loadData(const ModelSpec &spec, const TrainSettings &t,
+                      const std::string &data) {
   const std::vector<int64_t> &input = spec.inputs[0].shape;
   int64_t classes = elementCount(spec.outputs[0].shape);
-
-  Dataset trainSet, testSet;
-  bool validation = true;
-  if (o.data == "synthetic") {
-    trainSet = syntheticDataset(input, classes, 2048, t.seed);
-    testSet = syntheticDataset(input, classes, 512, t.seed + 1);
+  TrainingData d;
+  if (data == "synthetic") {
+    d.train = syntheticDataset(input, classes, 2048, t.seed);
+    d.test = syntheticDataset(input, classes, 512, t.seed + 1);
   } else {
     int64_t side = t.cropSize ? t.cropSize : 0;
     int64_t h = side ? side : input[1], w = side ? side : input[2];
-    trainSet = readDataset(o.data, "train", input[0], h, w);
+    d.train = readDataset(data, "train", input[0], h, w);
     try {
-      testSet = readDataset(o.data, "test", input[0], h, w);
+      d.test = readDataset(data, "test", input[0], h, w);
     } catch (const Error &e) {
       std::cerr << spec.name << ": note: no validation: " << e.what() << "\n";
-      validation = false;
+      d.validation = false;
     }
   }
-  std::vector<int64_t> stored = {trainSet.channels, trainSet.height,
-                                 trainSet.width};
+  std::vector<int64_t> stored = {d.train.channels, d.train.height,
+                                 d.train.width};
   int64_t cropped = t.cropSize ? t.cropSize : 0;
   if (stored[0] != input[0] ||
       (cropped ? cropped != input[1] || cropped != input[2]
                : stored[1] < input[1] || stored[2] < input[2]))
-    throw Error(o.data + ": " + trainSet.description + " has images " +
+    throw Error(data + ": " + d.train.description + " has images " +
                 shapeText(stored) + ", the model's input '" +
                 spec.inputs[0].name + "' is " + shapeText(input));
-  for (int32_t label : trainSet.labels)
+  for (int32_t label : d.train.labels)
     if (label < 0 || label >= classes)
-      throw Error(o.data + ": label " + std::to_string(label) +
+      throw Error(data + ": label " + std::to_string(label) +
                   " is beyond the model's " + std::to_string(classes) +
                   " classes");
+  return d;
+}
 
-  Augmentation augment, normalize;
-  augment.cropSize = t.cropSize, augment.cropPad = t.cropPad;
-  augment.hflip = t.hflip;
-  normalize.mean = spec.mean, normalize.std = spec.std;
-
+/// The state to start from: initialized, or pretrained weights (--init),
+/// or a checkpoint's weights, optimizer state and position (--resume).
+State startingState(const ModelSpec &spec, TrainSettings &t,
+                    const TrainOptions &o) {
   State s;
   s.params = initialParams(spec, uint64_t(t.seed));
-  allocateOptimizer(spec, t.optimizer, s);
+  allocateOptimizer(spec, s);
   if (!o.init.empty())
     loadPretrained(spec, s, o.init);
   if (!o.resume.empty()) {
@@ -397,26 +346,132 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
       std::cerr << spec.name << ": resuming " << o.resume << " after epoch "
                 << s.epoch << " (step " << s.step << ")\n";
   }
-  std::vector<bool> trained(spec.params.size());
-  int64_t trainedCount = 0;
-  for (size_t i = 0; i < spec.params.size(); ++i) {
-    trained[i] =
-        spec.params[i].trainable && !underPrefix(spec.params[i].name, t.freeze);
-    if (trained[i])
-      trainedCount += elementCount(spec.params[i].shape);
-  }
-  std::string save = o.save.empty() ? spec.name + ".safetensors" : o.save;
+  return s;
+}
 
-  std::ofstream csv;
-  if (!o.log.empty()) {
+/// `--log`: one CSV row per epoch, appended when resuming.
+class MetricsLog {
+public:
+  MetricsLog(const TrainOptions &o) {
+    if (o.log.empty())
+      return;
     bool fresh = o.resume.empty() || access(o.log.c_str(), F_OK) != 0;
-    csv.open(o.log, fresh ? std::ios::trunc : std::ios::app);
-    if (!csv)
+    csv_.open(o.log, fresh ? std::ios::trunc : std::ios::app);
+    if (!csv_)
       throw Error(o.log + ": cannot write the metrics file");
     if (fresh)
-      csv << "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,"
-             "lr,seconds\n";
+      csv_ << "epoch,step,train_loss,train_top1,val_loss,val_top1,val_top5,"
+              "lr,seconds\n";
   }
+
+  void row(int64_t epoch, int64_t step, double trainLoss, double trainTop1,
+           const Validation &v, double lr, double seconds) {
+    if (csv_)
+      csv_ << epoch << "," << step << "," << std::setprecision(6) << trainLoss
+           << "," << trainTop1 << "," << v.loss << "," << v.top1 << ","
+           << v.top5 << "," << lr << "," << std::setprecision(3) << seconds
+           << std::endl;
+  }
+
+private:
+  std::ofstream csv_;
+};
+
+/// The progress line on a terminal: epoch, batch, images/s, loss, ETA, at
+/// most five times a second.
+class ProgressLine {
+public:
+  bool shown() const { return terminal_; }
+
+  void update(const TrainSettings &t, int64_t epoch, int64_t b,
+              int64_t perEpoch, int64_t seen, double lossSum, double elapsed) {
+    if (!terminal_ || (now() - lastShown_ <= 0.2 && b + 1 != perEpoch))
+      return;
+    lastShown_ = now();
+    double rate = double(seen) / std::max(elapsed, 1e-9);
+    double left = double((t.epochs - epoch) * perEpoch - b - 1) *
+                  double(t.batch) / std::max(rate, 1e-9);
+    std::cerr << "\repoch " << epoch + 1 << "/" << t.epochs << "  batch "
+              << b + 1 << "/" << perEpoch << "  " << std::fixed
+              << std::setprecision(0) << rate << " images/s  loss "
+              << std::setprecision(4) << lossSum / double(seen) << "  ETA "
+              << clock(left) << "   " << std::flush;
+  }
+
+  /// Ends the line, before other output.
+  void end() {
+    if (terminal_)
+      std::cerr << "\n";
+  }
+
+private:
+  bool terminal_ = isatty(2);
+  double lastShown_ = 0;
+};
+
+/// The plateau schedule's end of an epoch: reduce the rate when `metric`
+/// (the validation loss, else the training loss) has not improved for
+/// `patience` epochs.
+void endEpochSchedule(const TrainSettings &t, State &s, double metric) {
+  if (t.schedule != "plateau")
+    return;
+  if (s.plateauLr < 0)
+    s.plateauLr = t.lr;
+  if (metric < s.best * (1 - 1e-4)) {
+    s.best = metric, s.badEpochs = 0;
+  } else if (++s.badEpochs > t.patience) {
+    s.plateauLr = std::max(s.plateauLr * t.gamma, t.minLr);
+    s.badEpochs = 0;
+  }
+}
+
+/// The checkpoint after an epoch: the position is the next epoch's start.
+void saveEpochCheckpoint(const ModelSpec &spec, const TrainSettings &t,
+                         State &s, const std::string &path) {
+  s.epoch += 1;
+  s.batch = 0;
+  saveCheckpoint(spec, t, s, path);
+  s.epoch -= 1;
+}
+
+/// The epoch's line: training and validation metrics, the rate.
+void printEpoch(const TrainSettings &t, int64_t epoch, double trainLoss,
+                double trainTop1, const Validation *v, double lr,
+                double seconds) {
+  std::cout << "epoch " << epoch + 1 << "/" << t.epochs << ": loss "
+            << std::fixed << std::setprecision(4) << trainLoss
+            << ", train top-1 " << std::setprecision(2) << trainTop1 << "%";
+  if (v)
+    std::cout << ", val loss " << std::setprecision(4) << v->loss
+              << ", val top-1 " << std::setprecision(2) << v->top1
+              << "%, top-5 " << v->top5 << "%";
+  std::cout << ", lr " << std::defaultfloat << std::setprecision(4) << lr
+            << ", " << std::fixed << std::setprecision(1) << seconds << " s"
+            << std::endl;
+}
+
+} // namespace
+
+int train(const ModelSpec &spec, const TrainOptions &o) {
+  TrainSettings t = o.settings; // --resume takes the checkpoint's seed
+  if (spec.inputs.size() != 1 || spec.inputs[0].shape.size() != 3)
+    throw Error("train needs a model with one image input [C, H, W]");
+  const std::vector<int64_t> &input = spec.inputs[0].shape;
+  TrainingData data = loadData(spec, t, o.data);
+
+  Augmentation augment, normalize;
+  augment.cropSize = t.cropSize, augment.cropPad = t.cropPad;
+  augment.hflip = t.hflip;
+  normalize.mean = spec.mean, normalize.std = spec.std;
+
+  State s = startingState(spec, t, o);
+  std::vector<bool> trained = trainedParams(spec, t.freeze);
+  int64_t trainedCount = 0;
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    if (trained[i])
+      trainedCount += elementCount(spec.params[i].shape);
+  std::string save = o.save.empty() ? spec.name + ".safetensors" : o.save;
+  MetricsLog metrics(o);
 
   if (s.epoch >= t.epochs) {
     std::cout << spec.name << ": nothing to do: " << o.resume << " has "
@@ -424,11 +479,10 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
               << " epochs (ask for more with --epochs)" << std::endl;
     return 0;
   }
-  bool terminal = isatty(2);
-  int64_t perEpoch = (trainSet.size() + t.batch - 1) / t.batch;
+  int64_t perEpoch = (data.train.size() + t.batch - 1) / t.batch;
   if (o.maxBatches > 0)
     perEpoch = std::min(perEpoch, o.maxBatches);
-  std::cerr << spec.name << ": training on " << trainSet.description << ", "
+  std::cerr << spec.name << ": training on " << data.train.description << ", "
             << perEpoch << " batches of " << t.batch << " per epoch, "
             << t.epochs << (t.epochs == 1 ? " epoch, " : " epochs, ")
             << t.optimizer << " lr " << t.lr << ", " << trainedCount
@@ -442,6 +496,7 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   double start = now(), lastSaved = now(), validating = 0;
   int64_t imagesDone = 0;
   std::vector<Buffer> prepared;
+  ProgressLine progress;
   // Ctrl-C or a termination request: save the position, stop, resume later.
   stopRequested = 0;
   std::signal(SIGINT, requestStop);
@@ -452,15 +507,16 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
     stopAfter = std::atoll(steps);
   for (; s.epoch < t.epochs; ++s.epoch) {
     int64_t epoch = s.epoch;
-    std::vector<int64_t> order = shuffled(trainSet.size(), t.seed, epoch);
+    std::vector<int64_t> order = shuffled(data.train.size(), t.seed, epoch);
     auto load = [&](int64_t b) {
       int64_t first = b * t.batch;
-      int64_t n = std::min(t.batch, trainSet.size() - first);
-      return makeBatch(trainSet, order, first, n, input, &augment, normalize,
+      int64_t n = std::min(t.batch, data.train.size() - first);
+      return makeBatch(data.train, order, first, n, input, &augment, normalize,
                        uint64_t(t.seed), epoch, b);
     };
+    // The next batch is prepared on a second thread while this one trains.
     std::future<Batch> next = std::async(std::launch::async, load, s.batch);
-    double epochStart = now(), lossSum = 0, lr = 0, lastShown = 0;
+    double epochStart = now(), lossSum = 0, lr = 0;
     int64_t correct = 0, seen = 0;
     for (int64_t b = s.batch; b < perEpoch; ++b) {
       Batch batch = next.get();
@@ -472,8 +528,7 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
       try {
         r = trainOn(spec, t, s, prepared, batch, lr, trained);
       } catch (const Error &e) {
-        if (terminal)
-          std::cerr << "\n";
+        progress.end();
         throw Error(std::string(e.what()) + "; training stopped" +
                     (access(save.c_str(), F_OK) == 0
                          ? ", the last good checkpoint is " + save
@@ -495,71 +550,33 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
         saveCheckpoint(spec, t, s, save);
         lastSaved = now();
         if (stopRequested) {
-          if (terminal)
-            std::cerr << "\n";
+          progress.end();
           std::cerr << spec.name << ": stopped in epoch " << epoch + 1
                     << " after batch " << b + 1 << "; saved " << save
                     << "; continue with --resume " << save << "\n";
           return 130;
         }
       }
-      double elapsed = now() - epochStart;
-      if (terminal && (now() - lastShown > 0.2 || b + 1 == perEpoch)) {
-        lastShown = now();
-        double rate = double(seen) / std::max(elapsed, 1e-9);
-        double left = double((t.epochs - epoch) * perEpoch - b - 1) *
-                      double(t.batch) / std::max(rate, 1e-9);
-        std::cerr << "\repoch " << epoch + 1 << "/" << t.epochs << "  batch "
-                  << b + 1 << "/" << perEpoch << "  " << std::fixed
-                  << std::setprecision(0) << rate << " images/s  loss "
-                  << std::setprecision(4) << lossSum / double(seen) << "  ETA "
-                  << clock(left) << "   " << std::flush;
-      }
+      progress.update(t, epoch, b, perEpoch, seen, lossSum, now() - epochStart);
     }
-    if (terminal)
-      std::cerr << "\n";
+    progress.end();
     double trainLoss = lossSum / double(std::max<int64_t>(seen, 1));
     double trainTop1 =
         100.0 * double(correct) / double(std::max<int64_t>(seen, 1));
     Validation v;
-    if (validation) {
+    if (data.validation) {
       double validationStart = now();
-      v = validate(spec, s, testSet, input, normalize,
+      v = validate(spec, s, data.test, input, normalize,
                    std::max<int64_t>(t.batch, 64));
       validating += now() - validationStart;
     }
-    if (t.schedule == "plateau") {
-      if (s.plateauLr < 0)
-        s.plateauLr = t.lr;
-      double metric = validation ? v.loss : trainLoss;
-      if (metric < s.best * (1 - 1e-4)) {
-        s.best = metric, s.badEpochs = 0;
-      } else if (++s.badEpochs > t.patience) {
-        s.plateauLr = std::max(s.plateauLr * t.gamma, t.minLr);
-        s.badEpochs = 0;
-      }
-    }
-    s.epoch += 1;
-    s.batch = 0;
-    saveCheckpoint(spec, t, s, save);
+    endEpochSchedule(t, s, data.validation ? v.loss : trainLoss);
+    saveEpochCheckpoint(spec, t, s, save);
     lastSaved = now();
-    s.epoch -= 1;
     double seconds = now() - start;
-    std::cout << "epoch " << epoch + 1 << "/" << t.epochs << ": loss "
-              << std::fixed << std::setprecision(4) << trainLoss
-              << ", train top-1 " << std::setprecision(2) << trainTop1 << "%";
-    if (validation)
-      std::cout << ", val loss " << std::setprecision(4) << v.loss
-                << ", val top-1 " << std::setprecision(2) << v.top1
-                << "%, top-5 " << v.top5 << "%";
-    std::cout << ", lr " << std::defaultfloat << std::setprecision(4) << lr
-              << ", " << std::fixed << std::setprecision(1) << seconds << " s"
-              << std::endl;
-    if (csv)
-      csv << epoch + 1 << "," << s.step << "," << std::setprecision(6)
-          << trainLoss << "," << trainTop1 << "," << v.loss << "," << v.top1
-          << "," << v.top5 << "," << lr << "," << std::setprecision(3)
-          << seconds << std::endl;
+    printEpoch(t, epoch, trainLoss, trainTop1, data.validation ? &v : nullptr,
+               lr, seconds);
+    metrics.row(epoch + 1, s.step, trainLoss, trainTop1, v, lr, seconds);
   }
   double seconds = now() - start;
   // The rate counts the time spent training, not validating.
@@ -582,7 +599,7 @@ std::function<void()> makeTrainingStep(const ModelSpec &spec,
   auto s = std::make_shared<State>();
   for (const Buffer &p : params)
     s->params.push_back(p.data() ? p.copy() : Buffer());
-  allocateOptimizer(spec, spec.train.optimizer, *s);
+  allocateOptimizer(spec, *s);
   const std::vector<int64_t> &input = spec.inputs[0].shape;
   int64_t classes = elementCount(spec.outputs[0].shape);
   auto data = std::make_shared<Dataset>(
@@ -593,10 +610,7 @@ std::function<void()> makeTrainingStep(const ModelSpec &spec,
   auto b = std::make_shared<Batch>(makeBatch(*data, order, 0, batch, input,
                                              nullptr, Augmentation(), 0, 0, 0));
   auto prepared = std::make_shared<std::vector<Buffer>>();
-  std::vector<bool> trained(spec.params.size());
-  for (size_t i = 0; i < spec.params.size(); ++i)
-    trained[i] =
-        spec.params[i].trainable && !underPrefix(spec.params[i].name, freeze);
+  std::vector<bool> trained = trainedParams(spec, freeze);
   TrainSettings t = spec.train;
   // A tiny learning rate keeps random weights from diverging over many
   // timed steps; the work is the same.
@@ -607,12 +621,10 @@ std::function<void()> makeTrainingStep(const ModelSpec &spec,
 }
 
 int trainStep(const ModelSpec &spec, const StepOptions &o) {
-  TrainSettings t = spec.train;
-  if (o.lr > 0)
-    t.lr = o.lr;
+  const TrainSettings &t = o.settings;
   State s;
   s.params = loadParams(spec, o.weights);
-  allocateOptimizer(spec, t.optimizer, s);
+  allocateOptimizer(spec, s);
   NamedTensor x = readNpy(o.input), y = readNpy(o.labels);
   if (x.shape.size() != spec.inputs[0].shape.size() + 1 ||
       std::vector<int64_t>(x.shape.begin() + 1, x.shape.end()) !=
@@ -631,14 +643,12 @@ int trainStep(const ModelSpec &spec, const StepOptions &o) {
     batch.labels.data()[i] = y.data[i];
     batch.classes.push_back(int32_t(y.data[i]));
   }
-  std::vector<bool> trained(spec.params.size());
-  for (size_t i = 0; i < spec.params.size(); ++i)
-    trained[i] = spec.params[i].trainable;
+  std::vector<bool> trained = trainedParams(spec, {});
   std::vector<Buffer> results, prepared;
   StepOutcome r = trainOn(spec, t, s, prepared, batch, t.lr, trained, &results);
   std::vector<NamedTensor> out;
   for (size_t r = 0; r < results.size(); ++r) {
-    NamedTensor nt{spec.trainResults[r].name, {}, {}};
+    NamedTensor nt{spec.trainResults[r].label(), {}, {}};
     for (int d = results[r].dimensions() - 1; d >= 0; --d)
       nt.shape.push_back(results[r].dim(d).extent());
     nt.data.assign(results[r].data(),

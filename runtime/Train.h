@@ -9,18 +9,17 @@
 
 namespace netc::rt {
 
-/// `train`'s flags; negative numbers and empty strings keep the model's
-/// train section (or the default).
+/// `train`'s flags, and the settings to train with: the model's train
+/// section with the flags that override it applied (Commands.cpp).
 struct TrainOptions {
-  std::string data;   // MNIST IDX or CIFAR-10 folder, or "synthetic"
-  std::string save;   // checkpoint written after every epoch
-  std::string resume; // a checkpoint to continue from
-  std::string init;   // pretrained weights, loaded by name
-  std::string log;    // metrics CSV
-  int64_t epochs = -1, batch = -1, seed = -1;
-  double lr = -1;
-  std::vector<std::string> freeze;
-  int64_t maxBatches = -1; // per epoch, for quick runs
+  TrainSettings settings;
+  std::string data; // MNIST IDX or CIFAR-10 folder, or "synthetic"
+  std::string
+      save; // checkpoint written after every epoch; empty: NAME.safetensors
+  std::string resume;      // a checkpoint to continue from
+  std::string init;        // pretrained weights, loaded by name
+  std::string log;         // metrics CSV
+  int64_t maxBatches = -1; // per epoch, for quick runs; -1: all
   double saveMinutes = 10; // checkpoints within an epoch this often
   int threads = 0;
 };
@@ -38,8 +37,8 @@ makeTrainingStep(const ModelSpec &spec, const std::vector<Buffer> &params,
 /// frameworks: writes every result (gradients, batch statistics, losses)
 /// and the updated weights.
 struct StepOptions {
+  TrainSettings settings; // the model's, with --lr applied
   std::string weights, input, labels, results, updated;
-  double lr = -1;
 };
 
 int trainStep(const ModelSpec &spec, const StepOptions &options);

@@ -23,34 +23,31 @@ std::vector<Buffer> initialParams(const ModelSpec &spec, uint64_t seed) {
     Buffer b = makeBuffer(t.shape);
     float bound = 1.0f / std::sqrt(float(t.fanIn));
     b.for_each_value([&](float &v) {
-      if (t.init == "zeros")
+      switch (t.init) {
+      case Init::Zeros:
         v = 0.0f;
-      else if (t.init == "ones")
+        break;
+      case Init::Ones:
         v = 1.0f;
-      else if (t.init == "normal")
+        break;
+      case Init::Normal:
         v = random.normal();
-      else
+        break;
+      case Init::Uniform:
         v = (2.0f * random.uniform() - 1.0f) * bound;
+        break;
+      }
     });
     params.push_back(std::move(b));
   }
   return params;
 }
 
-namespace {
-
-int stateCount(const std::string &optimizer) {
-  return optimizer == "sgd" ? 1 : 2;
-}
-
-} // namespace
-
-void allocateOptimizer(const ModelSpec &spec, const std::string &kind,
-                       State &s) {
+void allocateOptimizer(const ModelSpec &spec, State &s) {
   s.optimizer.assign(spec.params.size(), {});
   for (size_t i = 0; i < spec.params.size(); ++i)
     if (spec.params[i].trainable)
-      for (int k = 0; k < stateCount(kind); ++k) {
+      for (int k = 0; k < spec.optimizerStates; ++k) {
         Buffer b = makeBuffer(spec.params[i].shape);
         b.fill(0.0f);
         s.optimizer[i].push_back(std::move(b));

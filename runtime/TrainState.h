@@ -30,10 +30,10 @@ struct State {
 /// PyTorch's default initialization of each layer type, from the seed.
 std::vector<Buffer> initialParams(const ModelSpec &spec, uint64_t seed);
 
-/// Zeroed optimizer state for every trainable parameter (one tensor for
-/// SGD, two for Adam, AdamW and RMSprop).
-void allocateOptimizer(const ModelSpec &spec, const std::string &kind,
-                       State &s);
+/// Zeroed optimizer state for every trainable parameter: as many tensors
+/// as the program's update kernel keeps (one for SGD, two for Adam, AdamW
+/// and RMSprop).
+void allocateOptimizer(const ModelSpec &spec, State &s);
 
 /// Writes a checkpoint atomically.
 void saveCheckpoint(const ModelSpec &spec, const TrainSettings &t,

@@ -8,6 +8,7 @@
 #include "compiler/dialect/NNOps.h"
 #include "compiler/passes/GradientRules.h"
 #include "compiler/passes/Passes.h"
+#include "runtime/Names.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -143,12 +144,7 @@ struct AutodiffPass : netc::nn::impl::NNAutodiffBase<AutodiffPass> {
     for (Operation &op : entry->getOperations()) {
       if (auto param = dyn_cast<ParamOp>(op)) {
         std::string name = param.getName().str();
-        bool isFrozen = llvm::any_of(frozen, [&](const std::string &prefix) {
-          return name.rfind(prefix, 0) == 0 &&
-                 (name.size() == prefix.size() || name[prefix.size()] == '.' ||
-                  prefix.back() == '.');
-        });
-        if (!param.getBuffer() && !isFrozen) {
+        if (!param.getBuffer() && !netc::rt::underAnyPrefix(name, frozen)) {
           active.insert(param);
           trained.push_back({name, param});
         }

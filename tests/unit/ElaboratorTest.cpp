@@ -12,8 +12,8 @@ using namespace netc::dsl::test;
 namespace {
 
 TEST(Elaborator, ConvShapesAndParameters) {
-  FrontendRun r = elaborateText(model(
-      "  output y = image -> c: conv(8, k=(3, 5), stride=2, pad=(1, 2), groups=1)"));
+  FrontendRun r = elaborateText(model("  output y = image -> c: conv(8, k=(3, "
+                                      "5), stride=2, pad=(1, 2), groups=1)"));
   ASSERT_TRUE(r.ok()) << r.diagnostics;
   const Node &c = r.node("c");
   EXPECT_EQ(c.shape, (Shape{8, 16, 16}));
@@ -59,7 +59,8 @@ TEST(Elaborator, CeilModePoolingNeverStartsInPadding) {
 }
 
 TEST(Elaborator, SeparableConvIsDepthwiseThenPointwise) {
-  FrontendRun r = elaborateText(model("  output y = image -> s: separable_conv(16, k=3, pad=1, bias=false)"));
+  FrontendRun r = elaborateText(model(
+      "  output y = image -> s: separable_conv(16, k=3, pad=1, bias=false)"));
   ASSERT_TRUE(r.ok()) << r.diagnostics;
   const Node &dw = r.node("s.depthwise");
   const Node &pw = r.node("s.pointwise");
@@ -167,6 +168,39 @@ train {
   ASSERT_EQ(t.augment.size(), 2u);
   EXPECT_EQ(t.augment[0].pad, 4);
   EXPECT_EQ(t.freeze, (std::vector<std::string>{"stem"}));
+}
+
+TEST(Elaborator, FreezeTakesDottedPrefixes) {
+  auto withFreeze = [](const std::string &freeze) {
+    return elaborateText(R"(model m {
+  input image: f32[3, 8, 8]
+  x = image -> "layer1.0": conv(4, k=3) -> layer10: conv(4, k=3)
+  output logits = x -> flatten -> fc: dense(10)
+}
+train {
+  loss = cross_entropy(logits)
+  optimizer = sgd(lr=0.1)
+  freeze = [)" + freeze + R"(]
+}
+)");
+  };
+  // The same rule as nn-autodiff and the programs' --freeze: a name, or a
+  // prefix ending at a dot ("layer1" holds "layer1.0.weight", not
+  // "layer10.weight").
+  for (const char *freeze : {"\"layer1\"", "\"layer1.\"", "\"layer1.0\"",
+                             "\"layer1.0.weight\"", "\"layer10\""}) {
+    FrontendRun r = withFreeze(freeze);
+    EXPECT_TRUE(r.ok()) << freeze << ": " << r.diagnostics;
+  }
+  for (const char *freeze : {"\"layer\"", "\"layer1.0.w\"", "\"fc.w\""}) {
+    FrontendRun r = withFreeze(freeze);
+    EXPECT_FALSE(r.ok()) << freeze;
+  }
+  FrontendRun r = withFreeze("\"layer\"");
+  EXPECT_NE(r.diagnostics.find("no parameter of the model is named 'layer' or "
+                               "starts with 'layer.'"),
+            std::string::npos)
+      << r.diagnostics;
 }
 
 TEST(Elaborator, EveryLayerHasAName) {

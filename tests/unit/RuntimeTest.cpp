@@ -2,6 +2,7 @@
 
 #include "Datasets.h"
 #include "Error.h"
+#include "Names.h"
 #include "Npy.h"
 #include "Program.h"
 #include "SafeTensors.h"
@@ -32,6 +33,18 @@ template <typename F> std::string errorOf(F f) {
   return "";
 }
 
+TEST(Names, PrefixesEndAtADot) {
+  using netc::rt::underPrefix;
+  EXPECT_TRUE(underPrefix("c1.weight", "c1"));
+  EXPECT_TRUE(underPrefix("c1.weight", "c1."));
+  EXPECT_TRUE(underPrefix("c1", "c1"));
+  EXPECT_TRUE(underPrefix("layer1.0.conv1.weight", "layer1.0"));
+  EXPECT_FALSE(underPrefix("c10.weight", "c1"));
+  EXPECT_FALSE(underPrefix("c1.weight", "c1.w"));
+  EXPECT_FALSE(underPrefix("c1.weight", ""));
+  EXPECT_TRUE(netc::rt::underAnyPrefix("fc.bias", {"c1", "fc"}));
+}
+
 TEST(SafeTensors, RoundTripKeepsOrderShapesAndValues) {
   std::string path = tempPath("round.safetensors");
   std::vector<NamedTensor> tensors = {
@@ -52,13 +65,15 @@ TEST(SafeTensors, RoundTripKeepsOrderShapesAndValues) {
 
 TEST(SafeTensors, BadFilesNameTheFileAndTensor) {
   std::string path = tempPath("bad.safetensors");
-  EXPECT_NE(errorOf([&] { readSafeTensors(path + ".missing"); })
-                .find("cannot open weights file"),
+  EXPECT_NE(errorOf([&] {
+              readSafeTensors(path + ".missing");
+            }).find("cannot open weights file"),
             std::string::npos);
 
   std::ofstream(path, std::ios::binary) << "abc";
-  EXPECT_NE(errorOf([&] { readSafeTensors(path); }).find("not a safetensors file"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf([&] { readSafeTensors(path); }).find("not a safetensors file"),
+      std::string::npos);
 
   writeSafeTensors(path, {{"w", {4}, {1, 2, 3, 4}}});
   // Truncate the data: the tensor now extends past the end of the file.
@@ -114,7 +129,8 @@ TEST(Npy, RoundTripAndErrors) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "not numpy";
   EXPECT_NE(errorOf([&] { readNpy(path); }).find("not a .npy file"),
             std::string::npos);
-  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
+  std::string header =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write("\x93NUMPY\x01\x00", 8);
   out.put(char(header.size())).put('\0') << header;
@@ -173,7 +189,8 @@ TEST(Datasets, MnistAndCifarFilesAndTheirErrors) {
   auto be = [](uint32_t v) {
     return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
   };
-  std::string images = be(0x803) + be(2) + be(2) + be(3) + std::string(12, '\x80');
+  std::string images =
+      be(0x803) + be(2) + be(2) + be(3) + std::string(12, '\x80');
   std::string labels = be(0x801) + be(2) + std::string("\x03\x07");
   std::ofstream(dir + "/t10k-images-idx3-ubyte", std::ios::binary) << images;
   std::ofstream(dir + "/t10k-labels-idx1-ubyte", std::ios::binary) << labels;
@@ -198,8 +215,9 @@ TEST(Datasets, MnistAndCifarFilesAndTheirErrors) {
   EXPECT_EQ(cifar.labels[0], 5);
   EXPECT_EQ(cifar.channels, 3);
   std::ofstream(dir + "/test_batch.bin", std::ios::binary) << "short";
-  EXPECT_NE(errorOf([&] { readDataset(dir); }).find("not a CIFAR-10 binary batch"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf([&] { readDataset(dir); }).find("not a CIFAR-10 binary batch"),
+      std::string::npos);
   std::remove((dir + "/test_batch.bin").c_str());
 }
 

@@ -2,16 +2,16 @@
 
 #include "Elaborator.h"
 
+#include "runtime/Names.h"
+#include "runtime/TrainSettings.h"
+
 #include <algorithm>
+#include <climits>
 #include <map>
+#include <type_traits>
+#include <variant>
 
 namespace netc::dsl {
-
-namespace {
-Value f(double v) { return Value::ofFloat(v); }
-Value i(int64_t v) { return Value::ofInt(v); }
-Value b(bool v) { return Value::ofBool(v); }
-} // namespace
 
 std::map<std::string, Value>
 Elaborator::bindSettings(const CallExpr &call,
@@ -124,14 +124,289 @@ void Elaborator::evalLoss(const Expr &expr, double weight,
   config.loss.push_back({call.callee, name, weight, negate});
 }
 
+namespace {
+
+using rt::TrainSettingField;
+
+/// The fields a setting sets (`optimizer`: lr, momentum, …).
+std::vector<const TrainSettingField *> fieldsOf(const std::string &setting) {
+  std::vector<const TrainSettingField *> fields;
+  for (const TrainSettingField &field : rt::trainSettingFields())
+    if (setting == field.setting)
+      fields.push_back(&field);
+  return fields;
+}
+
+/// "a, b or c" of the space-separated `words`.
+std::string alternatives(const std::string &words) {
+  std::vector<std::string> list;
+  size_t pos = 0;
+  while (pos < words.size()) {
+    size_t end = words.find(' ', pos);
+    if (end == std::string::npos)
+      end = words.size();
+    list.push_back(words.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  std::string text;
+  for (size_t i = 0; i < list.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == list.size() ? " or " : ", ") + list[i];
+  return text;
+}
+
+bool isChoice(const char *choices, const std::string &name) {
+  return (" " + std::string(choices) + " ").find(" " + name + " ") !=
+         std::string::npos;
+}
+
+/// The language's type of a field.
+AttrType attrType(const TrainSettingField::Member &member) {
+  struct {
+    AttrType operator()(double rt::TrainSettings::*) { return AttrType::Float; }
+    AttrType operator()(int64_t rt::TrainSettings::*) { return AttrType::Int; }
+    AttrType operator()(bool rt::TrainSettings::*) { return AttrType::Bool; }
+    AttrType operator()(std::string rt::TrainSettings::*) {
+      return AttrType::String;
+    }
+    AttrType operator()(std::vector<int64_t> rt::TrainSettings::*) {
+      return AttrType::IntList;
+    }
+    AttrType operator()(std::vector<std::string> rt::TrainSettings::*) {
+      return AttrType::String;
+    }
+  } visitor;
+  return std::visit(visitor, member);
+}
+
+Value defaultOf(AttrType type, const rt::SettingSyntax &syntax) {
+  switch (type) {
+  case AttrType::Int:
+    return Value::ofInt(int64_t(syntax.defaultValue));
+  case AttrType::Bool:
+    return Value::ofBool(syntax.defaultValue != 0);
+  case AttrType::IntList:
+    return Value::ofSequence({}, Value::Kind::List);
+  default:
+    return Value::ofFloat(syntax.defaultValue);
+  }
+}
+
+/// Stores a bound argument (converted to the field's type) in its field.
+void assign(rt::TrainSettings &settings, const TrainSettingField &field,
+            const Value &value) {
+  std::visit(
+      [&](auto member) {
+        using T = std::decay_t<decltype(settings.*member)>;
+        if constexpr (std::is_same_v<T, double>)
+          settings.*member = value.f;
+        else if constexpr (std::is_same_v<T, int64_t>)
+          settings.*member = value.i;
+        else if constexpr (std::is_same_v<T, bool>)
+          settings.*member = value.b;
+        else if constexpr (std::is_same_v<T, std::string>)
+          settings.*member = value.s;
+        else if constexpr (std::is_same_v<T, std::vector<int64_t>>)
+          for (const Value &item : value.items)
+            (settings.*member).push_back(item.i);
+        else
+          for (const Value &item : value.items)
+            (settings.*member).push_back(item.s);
+      },
+      field.member);
+}
+
+} // namespace
+
+const CallExpr &Elaborator::settingCall(const Expr &value, const char *what,
+                                        std::unique_ptr<CallExpr> &bare) {
+  if (value.kind == Expr::Kind::Name) {
+    // `schedule = constant`, `hflip`: a call without arguments.
+    bare = std::make_unique<CallExpr>(
+        value.loc, value.length, static_cast<const NameExpr &>(value).name);
+    return *bare;
+  }
+  if (value.kind != Expr::Kind::Call)
+    fail(value, std::string("expected ") + what);
+  return static_cast<const CallExpr &>(value);
+}
+
+void Elaborator::bindCall(const std::string &setting, const CallExpr &call,
+                          bool allowPositional) {
+  // The arguments this call takes, from the fields it sets.
+  std::vector<AttrSpec> specs;
+  std::vector<const TrainSettingField *> targets;
+  for (const TrainSettingField *field : fieldsOf(setting))
+    for (const rt::SettingSyntax &syntax : field->syntax)
+      if (syntax.call && call.callee == syntax.call && syntax.arg) {
+        AttrType type = attrType(field->member);
+        specs.push_back({syntax.arg, type, syntax.required,
+                         syntax.required ? Value() : defaultOf(type, syntax),
+                         field->doc});
+        targets.push_back(field);
+      }
+  std::map<std::string, Value> args =
+      bindSettings(call, specs, allowPositional);
+  for (size_t i = 0; i < specs.size(); ++i)
+    assign(graph_.train, *targets[i], args[specs[i].name]);
+}
+
+const CallExpr &Elaborator::bindChoice(const std::string &setting,
+                                       const Expr &value, const char *what,
+                                       std::unique_ptr<CallExpr> &bare) {
+  const CallExpr &call = settingCall(value, what, bare);
+  // The field named by the call (`optimizer`), then its arguments.
+  const TrainSettingField &choice = *fieldsOf(setting)[0];
+  if (!isChoice(choice.choices, call.callee))
+    fail(call, "unknown " + setting + " '" + call.callee + "'; use " +
+                   alternatives(choice.choices));
+  assign(graph_.train, choice, Value::ofString(call.callee));
+  bindCall(setting, call, false);
+  return call;
+}
+
+void Elaborator::elaborateOptimizer(const Expr &value) {
+  TrainConfig &config = graph_.train;
+  std::unique_ptr<CallExpr> bare;
+  const CallExpr &call =
+      bindChoice("optimizer", value,
+                 "an optimizer: sgd(…), adam(…), adamw(…) or rmsprop(…)", bare);
+  if (config.nesterov && config.momentum <= 0)
+    fail(call, "Nesterov momentum needs momentum > 0");
+  if (!(config.beta1 >= 0 && config.beta1 < 1 && config.beta2 >= 0 &&
+        config.beta2 < 1))
+    fail(call, "beta1 and beta2 must be in [0, 1)");
+  if (!(config.rmsAlpha >= 0 && config.rmsAlpha < 1))
+    fail(call, "alpha must be in [0, 1)");
+  if (!(config.lr > 0))
+    fail(call, "learning rate must be positive");
+  if (!(config.eps > 0))
+    fail(call, "eps must be positive");
+  if (config.momentum < 0 || config.momentum >= 1)
+    fail(call, "momentum must be in [0, 1)");
+  if (config.weightDecay < 0)
+    fail(call, "weight decay must not be negative");
+}
+
+void Elaborator::elaborateSchedule(const Expr &value) {
+  TrainConfig &config = graph_.train;
+  std::unique_ptr<CallExpr> bare;
+  const CallExpr &call = bindChoice(
+      "schedule", value,
+      "a schedule: constant, step(…), plateau(…) or cosine(…)", bare);
+  if (call.callee == "step") {
+    if (config.milestones.empty() == (config.stepEvery <= 0))
+      fail(call, "'step' needs either at=[epochs…] or every=N");
+    if (!std::is_sorted(config.milestones.begin(), config.milestones.end()))
+      fail(call, "step milestones must be in increasing order");
+  } else if (call.callee == "plateau") {
+    if (!(config.gamma > 0 && config.gamma < 1))
+      fail(call, "plateau factor must be in (0, 1)");
+    if (config.patience < 0)
+      fail(call, "patience must not be negative");
+  }
+}
+
+void Elaborator::elaborateAugment(const Expr &value) {
+  TrainConfig &config = graph_.train;
+  if (value.kind != Expr::Kind::List)
+    fail(value, "expected a list such as [random_crop(32, pad=4), hflip]");
+  const Shape &in = graph_.nodes[graph_.inputs[0]].shape;
+  for (const ExprPtr &item : static_cast<const ListExpr &>(value).elements) {
+    std::unique_ptr<CallExpr> bare;
+    const CallExpr &call = settingCall(
+        *item, "an augmentation: random_crop(…), hflip or normalize(…)", bare);
+    TrainConfig::Augment augment;
+    augment.kind = call.callee;
+    if (call.callee == "random_crop") {
+      bindCall("augment", call, true);
+      augment.size = config.cropSize;
+      augment.pad = config.cropPad;
+      if (augment.size <= 0 || augment.pad < 0)
+        fail(call, "crop size must be positive and padding not negative");
+      if (in.size() != 3 || in[1] != augment.size || in[2] != augment.size)
+        fail(call, "crop size " + std::to_string(augment.size) +
+                       " does not match the input shape " + formatShape(in));
+    } else if (call.callee == "hflip") {
+      bindCall("augment", call, false);
+      config.hflip = true;
+    } else if (call.callee == "normalize") {
+      // Not a training setting: programs normalize images in inference too.
+      auto args = bindSettings(call,
+                               {{"mean", AttrType::FloatList, true, {}, ""},
+                                {"std", AttrType::FloatList, true, {}, ""}},
+                               false);
+      for (const Value &v : args["mean"].items)
+        augment.mean.push_back(v.f);
+      for (const Value &v : args["std"].items) {
+        if (!(v.f > 0))
+          fail(call, "standard deviations must be positive");
+        augment.std.push_back(v.f);
+      }
+      if (augment.mean.size() != augment.std.size() ||
+          (int64_t)augment.mean.size() != in[0])
+        fail(call, "normalize needs one mean and one std per input channel (" +
+                       std::to_string(in[0]) + ")");
+    } else {
+      fail(call, "unknown augmentation '" + call.callee +
+                     "'; use random_crop, hflip or normalize");
+    }
+    config.augment.push_back(std::move(augment));
+  }
+}
+
+void Elaborator::elaborateFreeze(const Expr &value) {
+  if (value.kind != Expr::Kind::List)
+    fail(value, "expected a list of layer names such as [\"conv1\"]");
+  for (const ExprPtr &item : static_cast<const ListExpr &>(value).elements) {
+    Value v = eval(*item);
+    if (v.kind != Value::Kind::String)
+      fail(*item, "expected a layer name in quotes");
+    bool matches = false;
+    for (const Node &node : graph_.nodes)
+      for (const ParamTensor &param : node.params)
+        matches |= rt::underPrefix(param.name, v.s);
+    if (!matches)
+      fail(*item,
+           "no parameter of the model is named '" + v.s + "' or starts with '" +
+               (!v.s.empty() && v.s.back() == '.' ? v.s : v.s + ".") + "'");
+    graph_.train.freeze.push_back(v.s);
+  }
+}
+
+void Elaborator::elaborateCount(const TrainSettingField &field,
+                                const Expr &value) {
+  // `batch = 64` and the like: an integer, within these bounds.
+  static const struct {
+    const char *setting, *what;
+    int64_t minimum;
+  } counts[] = {{"warmup", "warm-up epochs", 0},
+                {"batch", "batch size", 1},
+                {"epochs", "number of epochs", 1},
+                {"seed", "seed", INT64_MIN}};
+  const auto *count =
+      std::find_if(std::begin(counts), std::end(counts), [&](const auto &c) {
+        return field.setting == std::string(c.setting);
+      });
+  const char *what = count != std::end(counts) ? count->what : field.doc;
+  int64_t minimum = count != std::end(counts) ? count->minimum : INT64_MIN;
+  int64_t n = expectInt(value, eval(value), what);
+  if (n < minimum)
+    fail(value, std::string(what) +
+                    (minimum > 0 ? " must be positive, got "
+                                 : " must not be negative, got ") +
+                    std::to_string(n));
+  assign(graph_.train, field, Value::ofInt(n));
+}
+
 void Elaborator::elaborateTrain(const TrainDecl &train) {
   TrainConfig &config = graph_.train;
   config.present = true;
+  // The settings: the loss, then those of the fields, in the table's order.
+  std::vector<std::string> keys = {"loss"};
+  for (const TrainSettingField &field : rt::trainSettingFields())
+    if (std::find(keys.begin(), keys.end(), field.setting) == keys.end())
+      keys.push_back(field.setting);
   std::map<std::string, Loc> seen;
-  static const std::vector<std::string> keys = {
-      "loss",   "optimizer", "schedule", "warmup", "batch",
-      "epochs", "seed",      "augment",  "freeze"};
-
   for (const auto &setting : train.settings) {
     try {
       const std::string &key = setting->name;
@@ -152,233 +427,18 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
         diags_.note(it->second, "first given here", setting->nameLength);
         continue;
       }
-
-      std::unique_ptr<CallExpr> bare;
-      auto asCall = [&](const char *what) -> const CallExpr & {
-        if (value.kind == Expr::Kind::Name) {
-          // `schedule = constant`: a call without arguments.
-          bare = std::make_unique<CallExpr>(
-              value.loc, value.length,
-              static_cast<const NameExpr &>(value).name);
-          return *bare;
-        }
-        if (value.kind != Expr::Kind::Call)
-          fail(value, std::string("expected ") + what);
-        return static_cast<const CallExpr &>(value);
-      };
-      auto positiveInt = [&](const char *what) {
-        int64_t n = expectInt(value, eval(value), what);
-        if (n <= 0)
-          fail(value, std::string(what) + " must be positive, got " +
-                          std::to_string(n));
-        return n;
-      };
-
-      if (key == "loss") {
+      if (key == "loss")
         evalLoss(value, 1.0, config);
-      } else if (key == "optimizer") {
-        const CallExpr &call =
-            asCall("an optimizer: sgd(…), adam(…), adamw(…) or rmsprop(…)");
-        config.optimizer = call.callee;
-        if (call.callee == "sgd") {
-          auto args =
-              bindSettings(call,
-                           {{"lr", AttrType::Float, true, {}, ""},
-                            {"momentum", AttrType::Float, false, f(0), ""},
-                            {"weight_decay", AttrType::Float, false, f(0), ""},
-                            {"nesterov", AttrType::Bool, false, b(false), ""}},
-                           false);
-          config.lr = args["lr"].f;
-          config.momentum = args["momentum"].f;
-          config.weightDecay = args["weight_decay"].f;
-          config.nesterov = args["nesterov"].b;
-          if (config.nesterov && config.momentum <= 0)
-            fail(call, "Nesterov momentum needs momentum > 0");
-        } else if (call.callee == "adam" || call.callee == "adamw") {
-          auto args =
-              bindSettings(call,
-                           {{"lr", AttrType::Float, false, f(1e-3), ""},
-                            {"beta1", AttrType::Float, false, f(0.9), ""},
-                            {"beta2", AttrType::Float, false, f(0.999), ""},
-                            {"eps", AttrType::Float, false, f(1e-8), ""},
-                            {"weight_decay", AttrType::Float, false,
-                             f(call.callee == "adamw" ? 1e-2 : 0), ""}},
-                           false);
-          config.lr = args["lr"].f;
-          config.beta1 = args["beta1"].f;
-          config.beta2 = args["beta2"].f;
-          config.eps = args["eps"].f;
-          config.weightDecay = args["weight_decay"].f;
-          if (!(config.beta1 >= 0 && config.beta1 < 1 && config.beta2 >= 0 &&
-                config.beta2 < 1))
-            fail(call, "beta1 and beta2 must be in [0, 1)");
-        } else if (call.callee == "rmsprop") {
-          auto args =
-              bindSettings(call,
-                           {{"lr", AttrType::Float, false, f(1e-2), ""},
-                            {"alpha", AttrType::Float, false, f(0.99), ""},
-                            {"eps", AttrType::Float, false, f(1e-8), ""},
-                            {"momentum", AttrType::Float, false, f(0), ""},
-                            {"weight_decay", AttrType::Float, false, f(0), ""}},
-                           false);
-          config.lr = args["lr"].f;
-          config.rmsAlpha = args["alpha"].f;
-          config.eps = args["eps"].f;
-          config.momentum = args["momentum"].f;
-          config.weightDecay = args["weight_decay"].f;
-          if (!(config.rmsAlpha >= 0 && config.rmsAlpha < 1))
-            fail(call, "alpha must be in [0, 1)");
-        } else {
-          fail(call, "unknown optimizer '" + call.callee +
-                         "'; use sgd, adam, adamw or rmsprop");
-        }
-        if (!(config.lr > 0))
-          fail(call, "learning rate must be positive");
-        if (!(config.eps > 0))
-          fail(call, "eps must be positive");
-        if (config.momentum < 0 || config.momentum >= 1)
-          fail(call, "momentum must be in [0, 1)");
-        if (config.weightDecay < 0)
-          fail(call, "weight decay must not be negative");
-      } else if (key == "schedule") {
-        const CallExpr &call =
-            asCall("a schedule: constant, step(…), plateau(…) or cosine(…)");
-        config.schedule = call.callee;
-        if (call.callee == "constant") {
-          bindSettings(call, {}, false);
-        } else if (call.callee == "step") {
-          auto args =
-              bindSettings(call,
-                           {{"at", AttrType::IntList, false,
-                             Value::ofSequence({}, Value::Kind::List), ""},
-                            {"every", AttrType::Int, false, i(0), ""},
-                            {"gamma", AttrType::Float, false, f(0.1), ""}},
-                           false);
-          for (const Value &epoch : args["at"].items)
-            config.milestones.push_back(epoch.i);
-          config.stepEvery = args["every"].i;
-          config.gamma = args["gamma"].f;
-          if (config.milestones.empty() == (config.stepEvery <= 0))
-            fail(call, "'step' needs either at=[epochs…] or every=N");
-          if (!std::is_sorted(config.milestones.begin(),
-                              config.milestones.end()))
-            fail(call, "step milestones must be in increasing order");
-        } else if (call.callee == "plateau") {
-          auto args =
-              bindSettings(call,
-                           {{"factor", AttrType::Float, false, f(0.1), ""},
-                            {"patience", AttrType::Int, false, i(10), ""},
-                            {"min_lr", AttrType::Float, false, f(0), ""}},
-                           false);
-          config.gamma = args["factor"].f;
-          config.patience = args["patience"].i;
-          config.minLr = args["min_lr"].f;
-          if (!(config.gamma > 0 && config.gamma < 1))
-            fail(call, "plateau factor must be in (0, 1)");
-          if (config.patience < 0)
-            fail(call, "patience must not be negative");
-        } else if (call.callee == "cosine") {
-          auto args = bindSettings(
-              call, {{"min_lr", AttrType::Float, false, f(0), ""}}, false);
-          config.minLr = args["min_lr"].f;
-        } else {
-          fail(call, "unknown schedule '" + call.callee +
-                         "'; use constant, step, plateau or cosine");
-        }
-      } else if (key == "warmup") {
-        Value v = eval(value);
-        config.warmup = expectInt(value, v, "warm-up epochs");
-        if (config.warmup < 0)
-          fail(value, "warm-up epochs must not be negative");
-      } else if (key == "batch") {
-        config.batch = positiveInt("batch size");
-      } else if (key == "epochs") {
-        config.epochs = positiveInt("number of epochs");
-      } else if (key == "seed") {
-        config.seed = expectInt(value, eval(value), "seed");
-      } else if (key == "augment") {
-        if (value.kind != Expr::Kind::List)
-          fail(value, "expected a list such as [random_crop(32, pad=4), "
-                      "hflip]");
-        for (const ExprPtr &item :
-             static_cast<const ListExpr &>(value).elements) {
-          const CallExpr *call;
-          if (item->kind == Expr::Kind::Name) {
-            bare = std::make_unique<CallExpr>(
-                item->loc, item->length,
-                static_cast<const NameExpr &>(*item).name);
-            call = bare.get();
-          } else if (item->kind == Expr::Kind::Call) {
-            call = static_cast<const CallExpr *>(item.get());
-          } else {
-            fail(*item, "expected an augmentation: random_crop(…), hflip or "
-                        "normalize(…)");
-          }
-          TrainConfig::Augment augment;
-          augment.kind = call->callee;
-          if (call->callee == "random_crop") {
-            auto args = bindSettings(*call,
-                                     {{"size", AttrType::Int, true, {}, ""},
-                                      {"pad", AttrType::Int, false, i(0), ""}},
-                                     true);
-            augment.size = args["size"].i;
-            augment.pad = args["pad"].i;
-            if (augment.size <= 0 || augment.pad < 0)
-              fail(*call, "crop size must be positive and padding not "
-                          "negative");
-            const Shape &in = graph_.nodes[graph_.inputs[0]].shape;
-            if (in.size() != 3 || in[1] != augment.size ||
-                in[2] != augment.size)
-              fail(*call, "crop size " + std::to_string(augment.size) +
-                              " does not match the input shape " +
-                              formatShape(in));
-          } else if (call->callee == "hflip") {
-            bindSettings(*call, {}, false);
-          } else if (call->callee == "normalize") {
-            auto args =
-                bindSettings(*call,
-                             {{"mean", AttrType::FloatList, true, {}, ""},
-                              {"std", AttrType::FloatList, true, {}, ""}},
-                             false);
-            for (const Value &v : args["mean"].items)
-              augment.mean.push_back(v.f);
-            for (const Value &v : args["std"].items) {
-              if (!(v.f > 0))
-                fail(*call, "standard deviations must be positive");
-              augment.std.push_back(v.f);
-            }
-            const Shape &in = graph_.nodes[graph_.inputs[0]].shape;
-            if (augment.mean.size() != augment.std.size() ||
-                (int64_t)augment.mean.size() != in[0])
-              fail(*call, "normalize needs one mean and one std per input "
-                          "channel (" +
-                              std::to_string(in[0]) + ")");
-          } else {
-            fail(*call, "unknown augmentation '" + call->callee +
-                            "'; use random_crop, hflip or normalize");
-          }
-          config.augment.push_back(std::move(augment));
-        }
-      } else if (key == "freeze") {
-        if (value.kind != Expr::Kind::List)
-          fail(value, "expected a list of layer names such as [\"conv1\"]");
-        for (const ExprPtr &item :
-             static_cast<const ListExpr &>(value).elements) {
-          Value v = eval(*item);
-          if (v.kind != Value::Kind::String)
-            fail(*item, "expected a layer name in quotes");
-          bool matches = false;
-          for (const Node &node : graph_.nodes)
-            for (const ParamTensor &param : node.params)
-              if (param.name == v.s ||
-                  param.name.compare(0, v.s.size() + 1, v.s + ".") == 0)
-                matches = true;
-          if (!matches)
-            fail(*item, "no parameter of the model is named '" + v.s +
-                            "' or starts with '" + v.s + ".'");
-          config.freeze.push_back(v.s);
-        }
-      }
+      else if (key == "optimizer")
+        elaborateOptimizer(value);
+      else if (key == "schedule")
+        elaborateSchedule(value);
+      else if (key == "augment")
+        elaborateAugment(value);
+      else if (key == "freeze")
+        elaborateFreeze(value);
+      else
+        elaborateCount(*fieldsOf(key)[0], value);
     } catch (Abort &) {
     }
   }

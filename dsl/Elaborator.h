@@ -14,6 +14,8 @@
 #include "Layers.h"
 #include "Value.h"
 
+#include "runtime/TrainSettings.h"
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,8 +102,24 @@ private:
   std::string interpolate(const Label &label);
   int addNode(Node node);
 
-  // The train section.
+  // The train section (ElaborateTrain.cpp): each setting, and the call
+  // arguments its fields take (runtime/TrainSettings.h).
   void elaborateTrain(const TrainDecl &train);
+  void elaborateOptimizer(const Expr &value);
+  void elaborateSchedule(const Expr &value);
+  void elaborateAugment(const Expr &value);
+  void elaborateFreeze(const Expr &value);
+  void elaborateCount(const rt::TrainSettingField &field, const Expr &value);
+  /// `value` as a call (a bare name is one without arguments).
+  const CallExpr &settingCall(const Expr &value, const char *what,
+                              std::unique_ptr<CallExpr> &bare);
+  /// `optimizer = sgd(…)`: checks the call's name against the setting's
+  /// choices, stores it, and binds its arguments.
+  const CallExpr &bindChoice(const std::string &setting, const Expr &value,
+                             const char *what, std::unique_ptr<CallExpr> &bare);
+  /// Binds the call's arguments to the fields of `setting` that it sets.
+  void bindCall(const std::string &setting, const CallExpr &call,
+                bool allowPositional);
   void evalLoss(const Expr &expr, double weight, TrainConfig &config);
   std::map<std::string, Value> bindSettings(const CallExpr &call,
                                             const std::vector<AttrSpec> &specs,
@@ -118,7 +136,6 @@ private:
   std::map<std::string, Value> globals_; // model parameters and symbols
   std::vector<std::unique_ptr<Frame>> frames_;
   std::map<std::string, Loc> outputNames_;
-  std::map<uint32_t, ExprPtr> interpolations_; // parsed label pieces, by offset
   std::set<std::string> nodeNames_;
   int64_t steps_ = 0;
   bool stepsReported_ = false;

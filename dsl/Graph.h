@@ -11,6 +11,8 @@
 
 #include "Source.h"
 
+#include "runtime/TrainSettings.h"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -50,27 +52,39 @@ const char *opName(OpKind kind);
 
 /// Attributes of a layer. Each op uses the fields its comment names.
 struct LayerAttrs {
-  int64_t channels = 0;                       // conv, dense, rbf: outputs
-  std::array<int64_t, 2> kernel = {1, 1};     // conv, pools: [kh, kw]
-  std::array<int64_t, 2> stride = {1, 1};     // conv, pools
-  std::array<int64_t, 2> dilation = {1, 1};   // conv
-  std::array<int64_t, 4> pad = {0, 0, 0, 0};  // conv, pools: top, bottom, left, right
-  int64_t groups = 1;                         // conv
-  bool bias = true;                           // conv, dense
-  bool ceilMode = false;                      // pools
-  bool countPad = true;                       // avgpool: padding in the divisor
-  double eps = 1e-5;                          // batchnorm
-  double momentum = 0.1;                      // batchnorm running statistics
-  int64_t size = 5;                           // lrn: channels in the window
+  int64_t channels = 0;                     // conv, dense, rbf: outputs
+  std::array<int64_t, 2> kernel = {1, 1};   // conv, pools: [kh, kw]
+  std::array<int64_t, 2> stride = {1, 1};   // conv, pools
+  std::array<int64_t, 2> dilation = {1, 1}; // conv
+  std::array<int64_t, 4> pad = {0, 0, 0,
+                                0}; // conv, pools: top, bottom, left, right
+  int64_t groups = 1;               // conv
+  bool bias = true;                 // conv, dense
+  bool ceilMode = false;            // pools
+  bool countPad = true;             // avgpool: padding in the divisor
+  double eps = 1e-5;                // batchnorm
+  double momentum = 0.1;            // batchnorm running statistics
+  int64_t size = 5;                 // lrn: channels in the window
   double alpha = 1e-4, beta = 0.75, k = 2.0;  // lrn
   double p = 0.5;                             // dropout
   std::array<int64_t, 2> channelPad = {0, 0}; // channel_pad: before, after
+};
+
+/// How a training program initializes a parameter: PyTorch's defaults,
+/// chosen by the layer that declares it (Layers.cpp).
+enum class ParamInit {
+  Uniform, // uniform in +-1/sqrt(fanIn): conv, dense and rbf weights, biases
+  Zeros,
+  Ones,
+  Normal, // N(0, 1)
 };
 
 struct ParamTensor {
   std::string name; // e.g. "layer1.0.conv1.weight"
   Shape shape;
   bool trainable = true; // batch-norm running statistics are buffers
+  ParamInit init = ParamInit::Normal;
+  int64_t fanIn = 1; // ParamInit::Uniform
 };
 
 struct Node {
@@ -95,8 +109,10 @@ struct GraphOutput {
   bool auxiliary = false;
 };
 
-/// The optional `train { … }` section, with defaults filled in.
-struct TrainConfig {
+/// The optional `train { … }` section, with defaults filled in: the
+/// settings programs run with (runtime/TrainSettings.h), and what only the
+/// compiler needs (the loss terms, the augmentations as listed).
+struct TrainConfig : rt::TrainSettings {
   struct LossTerm {
     std::string kind;   // cross_entropy, mse
     std::string output; // name of a model output
@@ -110,22 +126,7 @@ struct TrainConfig {
   };
   bool present = false;
   std::vector<LossTerm> loss;
-  std::string optimizer = "sgd"; // sgd, adam, adamw, rmsprop
-  double lr = 0.01, momentum = 0.0, weightDecay = 0.0;
-  bool nesterov = false;
-  double beta1 = 0.9, beta2 = 0.999; // adam, adamw
-  double rmsAlpha = 0.99;             // rmsprop: squared-gradient decay
-  double eps = 1e-8;                  // adam, adamw, rmsprop
-  std::string schedule = "constant"; // constant, step, plateau, cosine
-  std::vector<int64_t> milestones;   // step: epochs at which lr *= gamma
-  int64_t stepEvery = 0;             // step: every N epochs instead
-  double gamma = 0.1;                // step and plateau factor
-  int64_t patience = 10;             // plateau
-  double minLr = 0.0;                // cosine, plateau
-  int64_t warmup = 0;                // epochs of linear warm-up
-  int64_t batch = 32, epochs = 10, seed = 0;
   std::vector<Augment> augment;
-  std::vector<std::string> freeze; // parameter-name prefixes kept fixed
 };
 
 struct Graph {

@@ -1,6 +1,7 @@
 //===- DocsTest.cpp - docs/language.md describes every layer --------------===//
 
 #include "dsl/Layers.h"
+#include "runtime/TrainSettings.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +10,8 @@
 
 namespace {
 
-std::string languageDoc() {
-  std::ifstream in(NETC_SOURCE_DIR "/docs/language.md");
+std::string readDoc(const char *name) {
+  std::ifstream in(std::string(NETC_SOURCE_DIR "/docs/") + name);
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
@@ -32,7 +33,7 @@ std::string sectionOf(const std::string &doc, const std::string &layer) {
 }
 
 TEST(Docs, EveryLayerAndAttributeIsDocumented) {
-  std::string doc = languageDoc();
+  std::string doc = readDoc("language.md");
   ASSERT_FALSE(doc.empty());
   for (const netc::dsl::LayerSpec &spec : netc::dsl::layerSpecs()) {
     std::string section = sectionOf(doc, spec.name);
@@ -41,6 +42,33 @@ TEST(Docs, EveryLayerAndAttributeIsDocumented) {
       EXPECT_NE(section.find(std::string("| `") + attr.name + "` |"),
                 std::string::npos)
           << spec.name << "." << attr.name << " is not in its table";
+  }
+}
+
+TEST(Docs, EveryTrainingSettingIsDocumented) {
+  std::string doc = readDoc("training.md");
+  ASSERT_FALSE(doc.empty());
+  for (const netc::rt::TrainSettingField &field :
+       netc::rt::trainSettingFields()) {
+    // Its row: "| `name` |" or "| `name`, `other` |".
+    size_t row = doc.find("| `" + std::string(field.name) + "`");
+    if (row == std::string::npos)
+      row = doc.find(", `" + std::string(field.name) + "` |");
+    ASSERT_NE(row, std::string::npos) << field.name << " has no row";
+    size_t start = doc.rfind('\n', row) + 1;
+    std::string line = doc.substr(start, doc.find('\n', row) - start);
+    if (field.flag) {
+      EXPECT_NE(line.find(std::string("`") + field.flag + "`"),
+                std::string::npos)
+          << field.name << "'s row does not name " << field.flag;
+    }
+    for (const netc::rt::SettingSyntax &syntax : field.syntax) {
+      if (syntax.arg) {
+        EXPECT_NE(line.find(std::string("`") + syntax.arg + "`"),
+                  std::string::npos)
+            << field.name << "'s row does not name `" << syntax.arg << "`";
+      }
+    }
   }
 }
 

@@ -49,8 +49,7 @@ public:
   void file(const FileAST &file) {
     if (file.model) {
       const ModelDecl &model = *file.model;
-      line(model.loc) << "Model " << model.name << params(model.params)
-                      << "\n";
+      line(model.loc) << "Model " << model.name << params(model.params) << "\n";
       body(model.body);
     }
     if (file.train) {
@@ -199,8 +198,7 @@ private:
       if (c.piped)
         os << expr(*c.piped) << " -> ";
       if (c.label)
-        os << (c.label->isString ? "\"" + c.label->text + "\""
-                                 : c.label->text)
+        os << (c.label->isString ? "\"" + c.label->text + "\"" : c.label->text)
            << ": ";
       os << c.callee;
       if (c.hasParens) {

@@ -58,8 +58,8 @@ void DiagnosticEngine::print(Severity severity, Loc loc,
 
 bool DiagnosticEngine::error(Loc loc, const std::string &message,
                              uint32_t length) {
-  auto key = std::make_tuple(static_cast<const void *>(loc.file), loc.offset,
-                             message);
+  auto key =
+      std::make_tuple(static_cast<const void *>(loc.file), loc.offset, message);
   if (!seen_.insert(key).second || tooMany()) {
     suppressNotes_ = true;
     return false;

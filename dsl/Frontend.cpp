@@ -25,10 +25,11 @@ std::unique_ptr<SourceFile> loadSource(const std::string &path,
     diags.error(path, "is a directory, not a .nn file");
     return nullptr;
   }
-  if (S_ISREG(info.st_mode) && static_cast<size_t>(info.st_size) > kMaxSourceBytes) {
+  if (S_ISREG(info.st_mode) &&
+      static_cast<size_t>(info.st_size) > kMaxSourceBytes) {
     diags.error(path, "file is too large (" + std::to_string(info.st_size) +
-                          " bytes; at most " +
-                          std::to_string(kMaxSourceBytes) + ")");
+                          " bytes; at most " + std::to_string(kMaxSourceBytes) +
+                          ")");
     return nullptr;
   }
   std::ifstream in(path, std::ios::binary);

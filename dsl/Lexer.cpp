@@ -274,7 +274,8 @@ Token Lexer::next() {
   if (kind == Tok::Error) {
     // Consume one whole UTF-8 character so the caret covers it.
     ++pos_;
-    while (pos_ < end_ && (static_cast<unsigned char>(text_[pos_]) & 0xC0) == 0x80)
+    while (pos_ < end_ &&
+           (static_cast<unsigned char>(text_[pos_]) & 0xC0) == 0x80)
       ++pos_;
     Token token = make(Tok::Error, begin);
     std::string shown(text_.substr(begin, pos_ - begin));
@@ -290,8 +291,9 @@ Token Lexer::next() {
 
 Token Lexer::lexNumber(uint32_t begin) {
   bool isFloat = false;
-  while (pos_ < end_ && (std::isdigit(static_cast<unsigned char>(text_[pos_])) ||
-                         text_[pos_] == '_'))
+  while (pos_ < end_ &&
+         (std::isdigit(static_cast<unsigned char>(text_[pos_])) ||
+          text_[pos_] == '_'))
     ++pos_;
   if (pos_ < end_ && text_[pos_] == '.' &&
       !(pos_ + 1 < end_ && text_[pos_ + 1] == '.')) {
@@ -321,8 +323,9 @@ Token Lexer::lexNumber(uint32_t begin) {
   // A number glued to letters ("3x3") is a mistake worth pointing at.
   if (pos_ < end_ && (std::isalpha(static_cast<unsigned char>(text_[pos_])) ||
                       text_[pos_] == '_')) {
-    while (pos_ < end_ && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                           text_[pos_] == '_'))
+    while (pos_ < end_ &&
+           (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+            text_[pos_] == '_'))
       ++pos_;
     Token token = make(Tok::Error, begin);
     diags_.error(token.loc,
@@ -365,18 +368,19 @@ Token Lexer::lexString(uint32_t begin) {
 }
 
 Token Lexer::lexIdentifier(uint32_t begin) {
-  while (pos_ < end_ && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                         text_[pos_] == '_'))
+  while (pos_ < end_ &&
+         (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+          text_[pos_] == '_'))
     ++pos_;
   std::string word(text_.substr(begin, pos_ - begin));
   static const std::unordered_map<std::string, Tok> keywords = {
-      {"model", Tok::KwModel},   {"train", Tok::KwTrain},
-      {"input", Tok::KwInput},   {"output", Tok::KwOutput},
-      {"block", Tok::KwBlock},   {"return", Tok::KwReturn},
-      {"for", Tok::KwFor},       {"in", Tok::KwIn},
-      {"if", Tok::KwIf},         {"else", Tok::KwElse},
-      {"and", Tok::KwAnd},       {"or", Tok::KwOr},
-      {"not", Tok::KwNot},       {"true", Tok::KwTrue},
+      {"model", Tok::KwModel}, {"train", Tok::KwTrain},
+      {"input", Tok::KwInput}, {"output", Tok::KwOutput},
+      {"block", Tok::KwBlock}, {"return", Tok::KwReturn},
+      {"for", Tok::KwFor},     {"in", Tok::KwIn},
+      {"if", Tok::KwIf},       {"else", Tok::KwElse},
+      {"and", Tok::KwAnd},     {"or", Tok::KwOr},
+      {"not", Tok::KwNot},     {"true", Tok::KwTrue},
       {"false", Tok::KwFalse}};
   auto it = keywords.find(word);
   if (it != keywords.end())

@@ -43,9 +43,8 @@ inline int64_t poolOutput(int64_t in, int64_t k, int64_t stride,
 
 /// Padding for "same" output size: ceil(in / stride) outputs, the extra
 /// padding row (if the total is odd) at the end, as TensorFlow and Keras do.
-inline std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t k,
-                                               int64_t stride,
-                                               int64_t dilation) {
+inline std::pair<int64_t, int64_t>
+samePadding(int64_t in, int64_t k, int64_t stride, int64_t dilation) {
   int64_t out = (in + stride - 1) / stride;
   int64_t total = (out - 1) * stride + dilatedKernel(k, dilation) - in;
   if (total < 0)

@@ -18,8 +18,9 @@ std::string_view SourceFile::lineText(uint32_t line) const {
   if (line == 0 || line > lineStarts_.size())
     return {};
   uint32_t begin = lineStarts_[line - 1];
-  uint32_t end = line < lineStarts_.size() ? lineStarts_[line] - 1
-                                           : static_cast<uint32_t>(text_.size());
+  uint32_t end = line < lineStarts_.size()
+                     ? lineStarts_[line] - 1
+                     : static_cast<uint32_t>(text_.size());
   std::string_view view(text_);
   view = view.substr(begin, end - begin);
   if (!view.empty() && view.back() == '\r')

@@ -45,7 +45,8 @@ static int64_t nodeParams(const Node &node) {
 
 static bool isFrozen(const TrainConfig &train, const std::string &param) {
   for (const std::string &prefix : train.freeze)
-    if (param == prefix || param.compare(0, prefix.size() + 1, prefix + ".") == 0)
+    if (param == prefix ||
+        param.compare(0, prefix.size() + 1, prefix + ".") == 0)
       return true;
   return false;
 }
@@ -138,8 +139,8 @@ void printSummary(const Graph &graph, std::ostream &os) {
   auto printRow = [&](const Row &row) {
     os << std::left << std::setw(int(w[0])) << row.name << "  "
        << std::setw(int(w[1])) << row.op << "  " << std::setw(int(w[2]))
-       << row.shape << "  " << std::right << std::setw(int(w[3]))
-       << row.params << "  " << std::setw(int(w[4])) << row.macs << "\n";
+       << row.shape << "  " << std::right << std::setw(int(w[3])) << row.params
+       << "  " << std::setw(int(w[4])) << row.macs << "\n";
   };
   os << "Model: " << graph.modelName << "\n";
   os << std::string(total, '=') << "\n";
@@ -157,8 +158,8 @@ void printSummary(const Graph &graph, std::ostream &os) {
       if (param.trainable && isFrozen(graph.train, param.name))
         frozen += numElements(param.shape);
   os << "Parameters:     " << withCommas(params) << " ("
-     << humanCount(double(params)) << ", "
-     << humanCount(double(params) * 4) << "B as f32)\n";
+     << humanCount(double(params)) << ", " << humanCount(double(params) * 4)
+     << "B as f32)\n";
   if (frozen)
     os << "  frozen:       " << withCommas(frozen) << "\n";
   if (buffers)

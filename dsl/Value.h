@@ -10,7 +10,17 @@ namespace netc::dsl {
 /// A compile-time value: numbers, booleans, strings, symbols such as `same`,
 /// tuples and lists of values, or a tensor (a node of the graph).
 struct Value {
-  enum class Kind { None, Int, Float, Bool, String, Symbol, Tuple, List, Tensor };
+  enum class Kind {
+    None,
+    Int,
+    Float,
+    Bool,
+    String,
+    Symbol,
+    Tuple,
+    List,
+    Tensor
+  };
   Kind kind = Kind::None;
   int64_t i = 0;
   double f = 0.0;

@@ -10,7 +10,8 @@ using namespace netc::dsl;
 
 namespace {
 
-std::vector<Token> lexText(const std::string &text, std::string *errors = nullptr) {
+std::vector<Token> lexText(const std::string &text,
+                           std::string *errors = nullptr) {
   static std::vector<std::unique_ptr<SourceFile>> files; // tokens point here
   files.push_back(std::make_unique<SourceFile>("t.nn", text));
   std::ostringstream os;
@@ -31,12 +32,11 @@ std::vector<Tok> kinds(const std::vector<Token> &tokens) {
 TEST(Lexer, PunctuationAndOperators) {
   auto tokens = lexText("-> // / == != <= >= < > = - + * % : , . ;");
   EXPECT_EQ(kinds(tokens),
-            (std::vector<Tok>{Tok::Arrow, Tok::SlashSlash, Tok::Slash,
-                              Tok::EqEq, Tok::NotEq, Tok::LessEq,
-                              Tok::GreaterEq, Tok::Less, Tok::Greater,
-                              Tok::Assign, Tok::Minus, Tok::Plus, Tok::Star,
-                              Tok::Percent, Tok::Colon, Tok::Comma, Tok::Dot,
-                              Tok::Semicolon, Tok::Eof}));
+            (std::vector<Tok>{
+                Tok::Arrow, Tok::SlashSlash, Tok::Slash, Tok::EqEq, Tok::NotEq,
+                Tok::LessEq, Tok::GreaterEq, Tok::Less, Tok::Greater,
+                Tok::Assign, Tok::Minus, Tok::Plus, Tok::Star, Tok::Percent,
+                Tok::Colon, Tok::Comma, Tok::Dot, Tok::Semicolon, Tok::Eof}));
 }
 
 TEST(Lexer, NumbersKeepTheirKind) {
@@ -53,7 +53,8 @@ TEST(Lexer, NumbersKeepTheirKind) {
 }
 
 TEST(Lexer, KeywordsAndIdentifiers) {
-  auto tokens = lexText("model modelx block for in if else and or not true false");
+  auto tokens =
+      lexText("model modelx block for in if else and or not true false");
   EXPECT_EQ(kinds(tokens),
             (std::vector<Tok>{Tok::KwModel, Tok::Identifier, Tok::KwBlock,
                               Tok::KwFor, Tok::KwIn, Tok::KwIf, Tok::KwElse,
@@ -63,13 +64,13 @@ TEST(Lexer, KeywordsAndIdentifiers) {
 
 TEST(Lexer, NewlinesEndStatementsOutsideBrackets) {
   auto tokens = lexText("a = (1,\n 2)\n\n\nb = [3,\n4] # comment\n");
-  EXPECT_EQ(kinds(tokens),
-            (std::vector<Tok>{Tok::Identifier, Tok::Assign, Tok::LParen,
-                              Tok::Integer, Tok::Comma, Tok::Integer,
-                              Tok::RParen, Tok::Newline, Tok::Identifier,
-                              Tok::Assign, Tok::LBracket, Tok::Integer,
-                              Tok::Comma, Tok::Integer, Tok::RBracket,
-                              Tok::Newline, Tok::Eof}));
+  EXPECT_EQ(
+      kinds(tokens),
+      (std::vector<Tok>{Tok::Identifier, Tok::Assign, Tok::LParen, Tok::Integer,
+                        Tok::Comma, Tok::Integer, Tok::RParen, Tok::Newline,
+                        Tok::Identifier, Tok::Assign, Tok::LBracket,
+                        Tok::Integer, Tok::Comma, Tok::Integer, Tok::RBracket,
+                        Tok::Newline, Tok::Eof}));
 }
 
 TEST(Lexer, LocationsCountCharactersNotBytes) {

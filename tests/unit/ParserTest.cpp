@@ -1,7 +1,7 @@
 //===- ParserTest.cpp -----------------------------------------------------===//
 
-#include "dsl/Lexer.h"
 #include "dsl/Parser.h"
+#include "dsl/Lexer.h"
 
 #include <gtest/gtest.h>
 
@@ -39,7 +39,8 @@ TEST(Parser, PipelinesContinueOnLinesStartingWithArrow) {
 }
 
 TEST(Parser, OperatorPrecedence) {
-  Parsed p = parse("model m {\n  x = 1 + 2 * 3 - 4 // 2 == 5 and not b or c\n}\n");
+  Parsed p =
+      parse("model m {\n  x = 1 + 2 * 3 - 4 // 2 == 5 and not b or c\n}\n");
   EXPECT_EQ(p.errors, "");
   EXPECT_NE(p.dump.find("((((1 + (2 * 3)) - (4 // 2)) == 5) and (not b)) or c"),
             std::string::npos)

@@ -41,6 +41,9 @@ struct Expr {
   Kind kind;
   Loc loc;
   uint32_t length; // characters to underline in a diagnostic
+  /// Levels of the tree below and including this node (1 for a leaf); the
+  /// parser bounds it, so that evaluating and printing stay in the stack.
+  uint32_t depth = 1;
 };
 using ExprPtr = std::unique_ptr<Expr>;
 

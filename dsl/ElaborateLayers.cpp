@@ -253,7 +253,19 @@ int Elaborator::addNode(Node node) {
     fail(node.loc, node.locLength,
          "the model has more than " + std::to_string(kMaxNodes) + " layers");
   node.id = static_cast<int>(graph_.nodes.size());
-  nodeNames_.insert(node.name);
+  if (!nodeNames_.insert(node.name).second) {
+    // A label with dots can spell the path of a layer in a block ("a.b"
+    // and block `a`'s layer `b`): their parameters would share names.
+    report(node.loc, node.locLength,
+           "layer name '" + node.name + "' is already the full name of " +
+               "another layer; their parameters would have the same names");
+    for (const Node &other : graph_.nodes)
+      if (other.name == node.name) {
+        diags_.note(other.loc, "the other layer", other.locLength);
+        break;
+      }
+    throw Abort();
+  }
   for (ParamTensor &param : node.params)
     param.name = node.name + "." + param.name;
   graph_.nodes.push_back(std::move(node));

@@ -117,6 +117,12 @@ void Elaborator::evalLoss(const Expr &expr, double weight,
       names.push_back(o.name);
     fail(*arg, "'" + name + "' is not a model output" + suggest(name, names));
   }
+  // The losses score one vector per sample: [classes].
+  const Shape &shape = graph_.nodes[output->node].shape;
+  if (shape.size() != 1)
+    fail(*arg, "'" + call.callee + "' needs an output of class scores " +
+                   "[classes]; '" + name + "' is " + formatShape(shape) +
+                   " (flatten it, or add a dense layer)");
   for (const TrainConfig::LossTerm &term : config.loss)
     if (term.output == name)
       fail(*arg, "output '" + name +
@@ -298,6 +304,8 @@ void Elaborator::elaborateSchedule(const Expr &value) {
       fail(call, "'step' needs either at=[epochs…] or every=N");
     if (!std::is_sorted(config.milestones.begin(), config.milestones.end()))
       fail(call, "step milestones must be in increasing order");
+    if (!config.milestones.empty() && config.milestones[0] < 0)
+      fail(call, "step milestones are epochs, not negative");
   } else if (call.callee == "plateau") {
     if (!(config.gamma > 0 && config.gamma < 1))
       fail(call, "plateau factor must be in (0, 1)");
@@ -378,23 +386,27 @@ void Elaborator::elaborateCount(const TrainSettingField &field,
   // `batch = 64` and the like: an integer, within these bounds.
   static const struct {
     const char *setting, *what;
-    int64_t minimum;
-  } counts[] = {{"warmup", "warm-up epochs", 0},
-                {"batch", "batch size", 1},
-                {"epochs", "number of epochs", 1},
-                {"seed", "seed", INT64_MIN}};
+    int64_t minimum, maximum;
+  } counts[] = {{"warmup", "warm-up epochs", 0, INT32_MAX},
+                {"batch", "batch size", 1, int64_t(1) << 16},
+                {"epochs", "number of epochs", 1, INT32_MAX},
+                {"seed", "seed", INT64_MIN, INT64_MAX}};
   const auto *count =
       std::find_if(std::begin(counts), std::end(counts), [&](const auto &c) {
         return field.setting == std::string(c.setting);
       });
   const char *what = count != std::end(counts) ? count->what : field.doc;
   int64_t minimum = count != std::end(counts) ? count->minimum : INT64_MIN;
+  int64_t maximum = count != std::end(counts) ? count->maximum : INT64_MAX;
   int64_t n = expectInt(value, eval(value), what);
   if (n < minimum)
     fail(value, std::string(what) +
                     (minimum > 0 ? " must be positive, got "
                                  : " must not be negative, got ") +
                     std::to_string(n));
+  if (n > maximum)
+    fail(value, std::string(what) + " " + std::to_string(n) +
+                    " is too large (at most " + std::to_string(maximum) + ")");
   assign(graph_.train, field, Value::ofInt(n));
 }
 
@@ -442,9 +454,18 @@ void Elaborator::elaborateTrain(const TrainDecl &train) {
     } catch (Abort &) {
     }
   }
-  if (config.loss.empty() && !graph_.outputs.empty())
-    config.loss.push_back(
-        {"cross_entropy", graph_.outputs[0].name, 1.0, false});
+  if (config.loss.empty() && !graph_.outputs.empty() && !diags_.hadError()) {
+    // The default: cross-entropy on the first output, when it is scores.
+    const GraphOutput &first = graph_.outputs[0];
+    const Shape &shape = graph_.nodes[first.node].shape;
+    if (shape.size() == 1)
+      config.loss.push_back({"cross_entropy", first.name, 1.0, false});
+    else
+      report(train.loc, 5,
+             "the train section needs a loss: the first output '" + first.name +
+                 "' is " + formatShape(shape) +
+                 ", not class scores for the default cross_entropy");
+  }
 
   // Outputs the loss weighs below 1 are auxiliary heads, as long as some
   // output is not.

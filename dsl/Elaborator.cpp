@@ -48,8 +48,8 @@ static size_t editDistance(const std::string &a, const std::string &b) {
     row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diag = up;
     }
   }
@@ -69,6 +69,14 @@ Elaborator::suggest(const std::string &name,
     }
   }
   return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+void Elaborator::chargeBytes(const Expr &expr, int64_t bytes) {
+  valueBytes_ += bytes;
+  if (valueBytes_ > kMaxValueBytes)
+    fail(expr.loc, expr.length,
+         "the model builds more than " + std::to_string(kMaxValueBytes >> 20) +
+             " MiB of strings and lists; is a loop doubling one?");
 }
 
 void Elaborator::step(Loc loc) {
@@ -128,8 +136,8 @@ Elaborator::run(const std::map<std::string, std::string> &overrides) {
         std::optional<Value> value = parseOverride(it->second);
         if (!value)
           fail(param.loc, param.length,
-               "value '" + it->second + "' given for parameter '" +
-                   param.name + "' is not a number or boolean");
+               "value '" + it->second + "' given for parameter '" + param.name +
+                   "' is not a number or boolean");
         globals_[param.name] = *value;
       } else if (param.defaultValue) {
         globals_[param.name] = eval(*param.defaultValue);
@@ -271,8 +279,7 @@ void Elaborator::execInput(const InputStmt &stmt) {
   if (frame().block)
     fail(stmt.loc, 5, "'input' belongs at model level, not inside a block");
   if (frame().vars.count(stmt.name) || globals_.count(stmt.name))
-    fail(stmt.nameLoc, stmt.nameLength,
-         "redefinition of '" + stmt.name + "'");
+    fail(stmt.nameLoc, stmt.nameLength, "redefinition of '" + stmt.name + "'");
   if (stmt.dtype != "f32")
     fail(stmt.dtypeLoc, static_cast<uint32_t>(stmt.dtype.size()),
          "unsupported element type '" + stmt.dtype + "'; inputs are f32");
@@ -404,10 +411,9 @@ Value Elaborator::eval(const Expr &expr) {
     return evalBinary(static_cast<const BinaryExpr &>(expr));
   case Expr::Kind::Tuple:
   case Expr::Kind::List: {
-    const auto &elements =
-        expr.kind == Expr::Kind::Tuple
-            ? static_cast<const TupleExpr &>(expr).elements
-            : static_cast<const ListExpr &>(expr).elements;
+    const auto &elements = expr.kind == Expr::Kind::Tuple
+                               ? static_cast<const TupleExpr &>(expr).elements
+                               : static_cast<const ListExpr &>(expr).elements;
     std::vector<Value> items;
     for (const ExprPtr &element : elements)
       items.push_back(eval(*element));
@@ -448,8 +454,8 @@ Value Elaborator::evalName(const NameExpr &expr) {
     candidates.push_back(name);
   for (const auto &[name, value] : globals_)
     candidates.push_back(name);
-  fail(expr, "undefined name '" + expr.name + "'" +
-                 suggest(expr.name, candidates));
+  fail(expr,
+       "undefined name '" + expr.name + "'" + suggest(expr.name, candidates));
 }
 
 Value Elaborator::evalUnary(const UnaryExpr &expr) {
@@ -467,8 +473,7 @@ Value Elaborator::evalUnary(const UnaryExpr &expr) {
   }
   if (operand.kind == Value::Kind::Float)
     return Value::ofFloat(-operand.f);
-  fail(expr.loc, 1,
-       std::string("cannot negate a ") + kindName(operand.kind));
+  fail(expr.loc, 1, std::string("cannot negate a ") + kindName(operand.kind));
 }
 
 Value Elaborator::evalBinary(const BinaryExpr &expr) {
@@ -520,10 +525,21 @@ Value Elaborator::evalBinary(const BinaryExpr &expr) {
 
   if (expr.op == BinaryOp::Add && lhs.kind == rhs.kind &&
       (lhs.kind == K::List || lhs.kind == K::Tuple || lhs.kind == K::String)) {
-    if (lhs.kind == K::String)
+    if (lhs.kind == K::String) {
+      if (lhs.s.size() + rhs.s.size() > size_t(kMaxStringLength))
+        fail(expr.loc, expr.length,
+             "string is too long (more than " +
+                 std::to_string(kMaxStringLength) + " characters)");
+      chargeBytes(expr, int64_t(lhs.s.size() + rhs.s.size()));
       return Value::ofString(lhs.s + rhs.s);
+    }
     if (lhs.items.size() + rhs.items.size() > kMaxListLength)
       fail(expr.loc, expr.length, "list is too long");
+    int64_t bytes = 0;
+    for (const Value *side : {&lhs, &rhs})
+      for (const Value &item : side->items)
+        bytes += int64_t(sizeof(Value) + item.s.size());
+    chargeBytes(expr, bytes);
     Value joined = lhs;
     joined.items.insert(joined.items.end(), rhs.items.begin(), rhs.items.end());
     return joined;
@@ -615,8 +631,7 @@ Value Elaborator::evalIndex(const IndexExpr &expr) {
   Value base = eval(*expr.base);
   Value index = eval(*expr.index);
   if (!base.isSequence())
-    fail(*expr.base,
-         std::string("cannot index a ") + kindName(base.kind));
+    fail(*expr.base, std::string("cannot index a ") + kindName(base.kind));
   int64_t i = expectInt(*expr.index, index, "index");
   int64_t n = static_cast<int64_t>(base.items.size());
   if (i < -n || i >= n)
@@ -630,11 +645,11 @@ int64_t Elaborator::expectInt(const Expr &expr, const Value &value,
                               const char *what) {
   if (value.kind == Value::Kind::Int)
     return value.i;
-  fail(expr, std::string(what) + " must be an integer, got " +
-                 kindName(value.kind) +
-                 (value.kind == Value::Kind::Float
-                      ? " " + showValue(value) + " (use '//' to divide integers)"
-                      : ""));
+  fail(expr,
+       std::string(what) + " must be an integer, got " + kindName(value.kind) +
+           (value.kind == Value::Kind::Float
+                ? " " + showValue(value) + " (use '//' to divide integers)"
+                : ""));
 }
 
 const Node &Elaborator::tensorNode(const Expr &expr, const Value &value) {
@@ -658,16 +673,16 @@ Value Elaborator::evalBuiltin(const CallExpr &call) {
   static const std::vector<std::string> builtins = {
       "range", "len", "channels", "height", "width", "min", "max", "enumerate"};
   const std::string &name = call.callee;
-  bool known = std::find(builtins.begin(), builtins.end(), name) !=
-               builtins.end();
+  bool known =
+      std::find(builtins.begin(), builtins.end(), name) != builtins.end();
   if (!known) {
     std::vector<std::string> candidates = builtins;
     for (const LayerSpec &spec : layerSpecs())
       candidates.push_back(spec.name);
     for (const auto &[block, stmt] : blocks_)
       candidates.push_back(block);
-    fail(call, "unknown layer or block '" + name + "'" +
-                   suggest(name, candidates));
+    fail(call,
+         "unknown layer or block '" + name + "'" + suggest(name, candidates));
   }
   if (call.label)
     fail(call.label->loc, call.label->length,
@@ -687,12 +702,12 @@ Value Elaborator::evalBuiltin(const CallExpr &call) {
   }
   auto arity = [&](size_t lo, size_t hi) {
     if (args.size() < lo || args.size() > hi)
-      fail(call, "'" + name + "' takes " +
-                     (lo == hi ? std::to_string(lo)
-                               : std::to_string(lo) + " to " +
-                                     std::to_string(hi)) +
-                     " argument" + (hi == 1 ? "" : "s") + ", got " +
-                     std::to_string(args.size()));
+      fail(call,
+           "'" + name + "' takes " +
+               (lo == hi ? std::to_string(lo)
+                         : std::to_string(lo) + " to " + std::to_string(hi)) +
+               " argument" + (hi == 1 ? "" : "s") + ", got " +
+               std::to_string(args.size()));
   };
 
   if (name == "channels" || name == "height" || name == "width") {
@@ -707,9 +722,8 @@ Value Elaborator::evalBuiltin(const CallExpr &call) {
   if (name == "len") {
     arity(1, 1);
     if (!args[0].isSequence())
-      fail(*argExprs[0],
-           std::string("'len' needs a list or tuple, got ") +
-               kindName(args[0].kind));
+      fail(*argExprs[0], std::string("'len' needs a list or tuple, got ") +
+                             kindName(args[0].kind));
     return Value::ofInt(static_cast<int64_t>(args[0].items.size()));
   }
   if (name == "range") {
@@ -745,8 +759,8 @@ Value Elaborator::evalBuiltin(const CallExpr &call) {
         args.size() == 2 ? expectInt(*argExprs[1], args[1], "start") : 0;
     std::vector<Value> items;
     for (const Value &item : args[0].items)
-      items.push_back(Value::ofSequence({Value::ofInt(start++), item},
-                                        Value::Kind::Tuple));
+      items.push_back(
+          Value::ofSequence({Value::ofInt(start++), item}, Value::Kind::Tuple));
     return Value::ofSequence(std::move(items), Value::Kind::List);
   }
   // min / max over numbers.
@@ -761,8 +775,8 @@ Value Elaborator::evalBuiltin(const CallExpr &call) {
   Value best = args[0];
   for (size_t i = 0; i < args.size(); ++i) {
     if (!args[i].isNumber())
-      fail(*argExprs[i], "'" + name + "' needs numbers, got " +
-                             kindName(args[i].kind));
+      fail(*argExprs[i],
+           "'" + name + "' needs numbers, got " + kindName(args[i].kind));
     bool better = name == "min" ? args[i].asDouble() < best.asDouble()
                                 : args[i].asDouble() > best.asDouble();
     if (better)
@@ -781,8 +795,8 @@ Value Elaborator::callBlock(const BlockStmt &block, const CallExpr &call) {
       fail(call, "block '" + block.name +
                      "' calls itself; recursive blocks are not allowed");
   if (static_cast<int>(frames_.size()) > kMaxCallDepth)
-    fail(call, "blocks nested more than " + std::to_string(kMaxCallDepth) +
-                   " deep");
+    fail(call,
+         "blocks nested more than " + std::to_string(kMaxCallDepth) + " deep");
 
   auto signature = [&] {
     std::string text = block.name + "(";
@@ -807,8 +821,9 @@ Value Elaborator::callBlock(const BlockStmt &block, const CallExpr &call) {
       bindPositional(eval(*arg.value), *arg.value);
       continue;
     }
-    auto param = std::find_if(block.params.begin(), block.params.end(),
-                              [&](const Param &p) { return p.name == arg.name; });
+    auto param =
+        std::find_if(block.params.begin(), block.params.end(),
+                     [&](const Param &p) { return p.name == arg.name; });
     if (param == block.params.end()) {
       std::vector<std::string> names;
       for (const Param &p : block.params)

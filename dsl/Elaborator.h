@@ -37,6 +37,9 @@ public:
   static constexpr int64_t kMaxNodes = 200000;
   static constexpr int64_t kMaxSteps = 5000000;
   static constexpr int64_t kMaxListLength = 1000000;
+  static constexpr int64_t kMaxStringLength = 65536;
+  /// What all string and list concatenations may build together.
+  static constexpr int64_t kMaxValueBytes = int64_t(256) << 20;
   static constexpr int kMaxCallDepth = 100;
 
 private:
@@ -81,6 +84,8 @@ private:
   void bindLoopVars(const std::vector<LoopVar> &vars, const Value &item,
                     const Expr &iterable);
   void step(Loc loc);
+  /// Counts `bytes` of strings and lists a concatenation builds.
+  void chargeBytes(const Expr &expr, int64_t bytes);
 
   // Expressions.
   Value eval(const Expr &expr);
@@ -138,6 +143,7 @@ private:
   std::map<std::string, Loc> outputNames_;
   std::set<std::string> nodeNames_;
   int64_t steps_ = 0;
+  int64_t valueBytes_ = 0; // built by concatenations so far
   bool stepsReported_ = false;
 };
 

@@ -409,9 +409,11 @@ ExprPtr Parser::parseExpr() {
     advance();
     skipNewlines();
     std::optional<Label> label = parseLabel();
+    const Token &stageToken = peek();
     ExprPtr stage = parseCall(std::move(label), /*requireParens=*/false);
+    const Expr *piped = lhs.get();
     static_cast<CallExpr &>(*stage).piped = std::move(lhs);
-    lhs = std::move(stage);
+    lhs = measured(std::move(stage), {piped}, stageToken);
   }
   return lhs;
 }
@@ -464,6 +466,30 @@ void Parser::parseLabelPieces(Label &label) {
   }
 }
 
+ExprPtr Parser::measured(ExprPtr expr,
+                         const std::vector<const Expr *> &children,
+                         const Token &token) {
+  for (const Expr *child : children)
+    if (child)
+      expr->depth = std::max(expr->depth, child->depth + 1);
+  if (expr->depth > kMaxExprDepth) {
+    errorAt(token, "expression nested too deeply (more than " +
+                       std::to_string(kMaxExprDepth) +
+                       " levels of operators, indexes, calls or '->' "
+                       "stages); split it into several statements");
+    throw SyntaxError();
+  }
+  return expr;
+}
+
+ExprPtr Parser::binary(const Token &op, BinaryOp kind, ExprPtr lhs,
+                       ExprPtr rhs) {
+  std::vector<const Expr *> children = {lhs.get(), rhs.get()};
+  return measured(std::make_unique<BinaryExpr>(op.loc, op.length, kind,
+                                               std::move(lhs), std::move(rhs)),
+                  children, op);
+}
+
 std::string Parser::describeNext() const {
   if (inLabelPiece_ && at(Tok::Eof))
     return "'}'";
@@ -487,7 +513,10 @@ ExprPtr Parser::parseCall(std::optional<Label> label, bool requireParens) {
     errorAt(peek(), "expected '(' after '" + name.text + ":'");
     throw SyntaxError();
   }
-  return call;
+  std::vector<const Expr *> args;
+  for (const Argument &arg : call->args)
+    args.push_back(arg.value.get());
+  return measured(std::move(call), args, name);
 }
 
 bool Parser::parseArgs(CallExpr &call) {
@@ -519,8 +548,7 @@ ExprPtr Parser::parseOr() {
   while (at(Tok::KwOr)) {
     const Token &op = advance();
     ExprPtr rhs = parseAnd();
-    lhs = std::make_unique<BinaryExpr>(op.loc, op.length, BinaryOp::Or,
-                                       std::move(lhs), std::move(rhs));
+    lhs = binary(op, BinaryOp::Or, std::move(lhs), std::move(rhs));
   }
   return lhs;
 }
@@ -530,8 +558,7 @@ ExprPtr Parser::parseAnd() {
   while (at(Tok::KwAnd)) {
     const Token &op = advance();
     ExprPtr rhs = parseNot();
-    lhs = std::make_unique<BinaryExpr>(op.loc, op.length, BinaryOp::And,
-                                       std::move(lhs), std::move(rhs));
+    lhs = binary(op, BinaryOp::And, std::move(lhs), std::move(rhs));
   }
   return lhs;
 }
@@ -540,7 +567,11 @@ ExprPtr Parser::parseNot() {
   if (at(Tok::KwNot)) {
     DepthGuard guard(*this);
     const Token &op = advance();
-    return std::make_unique<UnaryExpr>(op.loc, UnaryOp::Not, parseNot());
+    ExprPtr operand = parseNot();
+    const Expr *child = operand.get();
+    return measured(
+        std::make_unique<UnaryExpr>(op.loc, UnaryOp::Not, std::move(operand)),
+        {child}, op);
   }
   return parseComparison();
 }
@@ -572,8 +603,7 @@ ExprPtr Parser::parseComparison() {
   }
   const Token &opTok = advance();
   ExprPtr rhs = parseSum();
-  return std::make_unique<BinaryExpr>(opTok.loc, opTok.length, op,
-                                      std::move(lhs), std::move(rhs));
+  return binary(opTok, op, std::move(lhs), std::move(rhs));
 }
 
 ExprPtr Parser::parseSum() {
@@ -582,9 +612,8 @@ ExprPtr Parser::parseSum() {
     const Token &op = advance();
     skipNewlines();
     ExprPtr rhs = parseProduct();
-    lhs = std::make_unique<BinaryExpr>(
-        op.loc, op.length, op.kind == Tok::Plus ? BinaryOp::Add : BinaryOp::Sub,
-        std::move(lhs), std::move(rhs));
+    lhs = binary(op, op.kind == Tok::Plus ? BinaryOp::Add : BinaryOp::Sub,
+                 std::move(lhs), std::move(rhs));
   }
   return lhs;
 }
@@ -599,8 +628,7 @@ ExprPtr Parser::parseProduct() {
                     : op.kind == Tok::SlashSlash ? BinaryOp::FloorDiv
                                                  : BinaryOp::Mod;
     ExprPtr rhs = parseUnary();
-    lhs = std::make_unique<BinaryExpr>(op.loc, op.length, kind, std::move(lhs),
-                                       std::move(rhs));
+    lhs = binary(op, kind, std::move(lhs), std::move(rhs));
   }
   return lhs;
 }
@@ -609,7 +637,11 @@ ExprPtr Parser::parseUnary() {
   if (at(Tok::Minus)) {
     DepthGuard guard(*this);
     const Token &op = advance();
-    return std::make_unique<UnaryExpr>(op.loc, UnaryOp::Neg, parseUnary());
+    ExprPtr operand = parseUnary();
+    const Expr *child = operand.get();
+    return measured(
+        std::make_unique<UnaryExpr>(op.loc, UnaryOp::Neg, std::move(operand)),
+        {child}, op);
   }
   return parsePostfix();
 }
@@ -620,8 +652,10 @@ ExprPtr Parser::parsePostfix() {
     const Token &open = advance();
     ExprPtr index = parseExpr();
     expect(Tok::RBracket, "to close the index");
-    base = std::make_unique<IndexExpr>(open.loc, std::move(base),
-                                       std::move(index));
+    std::vector<const Expr *> children = {base.get(), index.get()};
+    base = measured(std::make_unique<IndexExpr>(open.loc, std::move(base),
+                                                std::move(index)),
+                    children, open);
   }
   return base;
 }
@@ -679,7 +713,7 @@ ExprPtr Parser::parsePrimary() {
     expect(Tok::RParen, "to close the parenthesis");
     if (elements.size() == 1 && !trailingComma)
       return std::move(elements[0]);
-    return std::make_unique<TupleExpr>(loc, std::move(elements));
+    return sequence<TupleExpr>(loc, std::move(elements), token);
   }
   case Tok::LBracket: {
     Loc loc = advance().loc;
@@ -690,7 +724,7 @@ ExprPtr Parser::parsePrimary() {
         break;
     }
     expect(Tok::RBracket, "to close the list");
-    return std::make_unique<ListExpr>(loc, std::move(elements));
+    return sequence<ListExpr>(loc, std::move(elements), token);
   }
   default:
     errorAt(token, "expected an expression, found " + describeNext());

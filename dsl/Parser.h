@@ -47,6 +47,9 @@ public:
 
   /// Deeper nesting than this is reported instead of exhausting the stack.
   static constexpr int kMaxDepth = 200;
+  /// The deepest expression tree accepted: long flat chains (a sum of many
+  /// terms, many `->` stages, `x[0][0]…`) nest as deeply as parentheses.
+  static constexpr uint32_t kMaxExprDepth = 256;
 
 private:
   const Token &peek(size_t ahead = 0) const;
@@ -62,6 +65,20 @@ private:
 
   /// Parses the `{expr}` pieces of a string label, reporting bad ones.
   void parseLabelPieces(Label &label);
+  /// Sets `expr`'s depth from its children's; reports (at `token`) and
+  /// stops the statement when the tree gets deeper than kMaxExprDepth.
+  ExprPtr measured(ExprPtr expr, const std::vector<const Expr *> &children,
+                   const Token &token);
+  ExprPtr binary(const Token &op, BinaryOp kind, ExprPtr lhs, ExprPtr rhs);
+  /// A tuple or list of `elements`, measured.
+  template <typename T>
+  ExprPtr sequence(Loc loc, std::vector<ExprPtr> elements, const Token &token) {
+    std::vector<const Expr *> children;
+    for (const ExprPtr &e : elements)
+      children.push_back(e.get());
+    return measured(std::make_unique<T>(loc, std::move(elements)), children,
+                    token);
+  }
   /// describe(peek()), where the end of a label piece reads as its '}'.
   std::string describeNext() const;
 

@@ -32,12 +32,16 @@ Loc SourceFile::locAt(uint32_t offset) const {
   offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
   auto it = std::upper_bound(lineStarts_.begin(), lineStarts_.end(), offset);
   uint32_t line = static_cast<uint32_t>(it - lineStarts_.begin());
-  uint32_t col = 1;
-  // Count characters, not bytes: skip UTF-8 continuation bytes.
-  for (uint32_t i = lineStarts_[line - 1]; i < offset; ++i)
+  // Count characters, not bytes: skip UTF-8 continuation bytes. Start from
+  // the last location when it is earlier on the same line.
+  uint32_t from = lineStarts_[line - 1], col = 1;
+  if (last_.file == this && last_.line == line && last_.offset <= offset)
+    from = last_.offset, col = last_.col;
+  for (uint32_t i = from; i < offset; ++i)
     if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80)
       ++col;
-  return Loc{this, offset, line, col};
+  last_ = Loc{this, offset, line, col};
+  return last_;
 }
 
 int64_t findInvalidUtf8(std::string_view text) {

@@ -34,13 +34,16 @@ public:
 
   /// The text of line `line` (1-based), without its line break.
   std::string_view lineText(uint32_t line) const;
-  /// The location of a byte offset.
+  /// The location of a byte offset. Offsets asked for in increasing order
+  /// (as the lexer does) cost time in proportion to the distance between
+  /// them, so a long line is not counted again for each token.
   Loc locAt(uint32_t offset) const;
 
 private:
   std::string name_;
   std::string text_;
   std::vector<uint32_t> lineStarts_;
+  mutable Loc last_; // the last location computed
 };
 
 /// Byte offset of the first invalid UTF-8 sequence in `text`, or -1.

@@ -6,6 +6,7 @@
 #include "Error.h"
 #include "Image.h"
 #include "Npy.h"
+#include "OutputFile.h"
 #include "SafeTensors.h"
 #include "ThreadPool.h"
 #include "Train.h"
@@ -15,6 +16,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iomanip>
@@ -155,6 +158,9 @@ void printTop(const ModelSpec &spec, const Buffer &scores, int64_t batch,
 int infer(const ModelSpec &spec, const std::string &weights,
           const std::vector<std::string> &inputArgs,
           const std::vector<std::string> &outputArgs, int top) {
+  auto outputPaths = namedPaths(outputArgs, spec.outputs, "--output");
+  for (const auto &[name, path] : outputPaths)
+    checkWritable(path, "--output");
   std::vector<Buffer> params = loadParams(spec, weights);
   auto inputPaths = namedPaths(inputArgs, spec.inputs, "--input");
   std::vector<Buffer> inputs;
@@ -194,7 +200,6 @@ int infer(const ModelSpec &spec, const std::string &weights,
 
   if (top > 0 || outputArgs.empty())
     printTop(spec, outputs[0], batch, top > 0 ? top : 5);
-  auto outputPaths = namedPaths(outputArgs, spec.outputs, "--output");
   for (size_t i = 0; i < spec.outputs.size(); ++i) {
     auto it = outputPaths.find(spec.outputs[i].name);
     if (it == outputPaths.end())
@@ -410,6 +415,23 @@ template <typename T> std::string settingText(const T &value) {
   return os.str();
 }
 
+/// A number that is finite and positive (or not negative): "nan" and
+/// "inf" are refused, not taken as a default.
+CLI::Validator finiteNumber(bool positive) {
+  return CLI::Validator(
+      [positive](std::string &text) -> std::string {
+        char *end = nullptr;
+        double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end || !std::isfinite(value))
+          return "'" + text + "' is not a finite number";
+        if (positive ? value <= 0 : value < 0)
+          return "'" + text + "' must be " +
+                 (positive ? "positive" : "zero or more");
+        return "";
+      },
+      positive ? "POSITIVE" : "NONNEGATIVE");
+}
+
 /// The flags of the settings that have one (TrainSettings.h), reading into
 /// `given`; their help shows the model's values.
 struct SettingFlags {
@@ -435,10 +457,10 @@ struct SettingFlags {
               option->delimiter(',');
             switch (field.check) {
             case FlagCheck::Positive:
-              option->check(CLI::PositiveNumber);
+              option->check(finiteNumber(true));
               break;
             case FlagCheck::NonNegative:
-              option->check(CLI::NonNegativeNumber);
+              option->check(finiteNumber(false));
               break;
             case FlagCheck::Batch:
               option->check(CLI::Range(int64_t(1), int64_t(1) << 16));
@@ -479,6 +501,9 @@ struct SettingFlags {
 } // namespace
 
 int runProgram(int argc, char **argv, const ModelSpec &spec) {
+  // Beyond a file-size limit, writes fail with EFBIG and a message naming
+  // the file rather than killing the program.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{spec.name + ": compiled by netc from " + spec.source};
   app.require_subcommand(1);
   // --threads and --chunk go before or after the subcommand: each
@@ -648,8 +673,18 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  int cores = std::max(1, int(std::thread::hardware_concurrency()));
   if (threads == 0)
-    threads = std::max(1, int(std::thread::hardware_concurrency()));
+    threads = cores;
+  // More threads than a few per core only wait on each other; thousands
+  // exhaust the process.
+  const int maxThreads = std::max(64, 4 * cores);
+  if (threads > maxThreads) {
+    std::cerr << spec.name << ": error: --threads " << threads
+              << " is more than " << maxThreads << " (4 per core, at least 64)"
+              << "; this machine has " << cores << " cores\n";
+    return 2;
+  }
   useThreadPool(threads);
   ModelSpec tuned = spec;
   if (chunk > 0)

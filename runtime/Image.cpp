@@ -23,8 +23,12 @@ NamedTensor readImage(const std::string &path, int channels, int height,
   int w = 0, h = 0, found = 0;
   std::unique_ptr<unsigned char, void (*)(void *)> pixels(
       stbi_load(path.c_str(), &w, &h, &found, channels), stbi_image_free);
-  if (!pixels)
-    throw Error(path + ": cannot read the image: " + stbi_failure_reason());
+  if (!pixels) {
+    // stb_image leaves no reason for some corrupt data.
+    const char *why = stbi_failure_reason();
+    throw Error(path + ": cannot read the image: " +
+                (why ? why : "corrupt or unsupported data"));
+  }
 
   NamedTensor tensor;
   tensor.name = path;

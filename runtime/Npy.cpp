@@ -3,6 +3,7 @@
 #include "Npy.h"
 
 #include "Error.h"
+#include "OutputFile.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -106,23 +107,14 @@ void writeNpy(const std::string &path, const NamedTensor &tensor) {
   while ((10 + header.size() + 1) % 64 != 0)
     header += ' ';
   header += '\n';
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error(tmp + ": cannot create: " + std::strerror(errno));
-    out.write("\x93NUMPY\x01\x00", 8);
-    unsigned char length[2] = {static_cast<unsigned char>(header.size() & 0xFF),
-                               static_cast<unsigned char>(header.size() >> 8)};
-    out.write(reinterpret_cast<const char *>(length), 2);
-    out << header;
-    out.write(reinterpret_cast<const char *>(tensor.data.data()),
-              std::streamsize(tensor.data.size() * 4));
-    if (!out.flush())
-      throw Error(tmp + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw Error(path + ": cannot replace: " + std::strerror(errno));
+  OutputFile out(path);
+  out.write("\x93NUMPY\x01\x00", 8);
+  unsigned char length[2] = {static_cast<unsigned char>(header.size() & 0xFF),
+                             static_cast<unsigned char>(header.size() >> 8)};
+  out.write(length, 2);
+  out.write(header.data(), header.size());
+  out.write(tensor.data.data(), tensor.data.size() * 4);
+  out.commit();
 }
 
 } // namespace netc::rt

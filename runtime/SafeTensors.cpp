@@ -3,6 +3,7 @@
 #include "SafeTensors.h"
 
 #include "Error.h"
+#include "OutputFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <unistd.h>
 
 namespace netc::rt {
@@ -24,6 +26,100 @@ std::string describeShape(const std::vector<int64_t> &shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + "]";
+}
+
+/// How deep the header's JSON nests, without parsing it (strings skipped).
+int nestingDepth(const std::string &text) {
+  int depth = 0, deepest = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+/// The dtypes netc reads, with their sizes: float32 as is; the others
+/// PyTorch writes (half and double weights, integer buffers such as
+/// batch norm's num_batches_tracked) converted to float32.
+int dtypeSize(const std::string &dtype) {
+  static const std::map<std::string, int> sizes = {
+      {"F32", 4}, {"F64", 8}, {"F16", 2}, {"BF16", 2}, {"I64", 8},
+      {"I32", 4}, {"I16", 2}, {"I8", 1},  {"U8", 1},   {"BOOL", 1}};
+  auto it = sizes.find(dtype);
+  return it == sizes.end() ? 0 : it->second;
+}
+
+float halfToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f,
+           mantissa = h & 0x3ff, bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000 | (mantissa << 13); // inf, nan
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {
+    bits = sign; // zero
+  } else {       // subnormal: normalize
+    int shift = 0;
+    while (!(mantissa & 0x400)) {
+      mantissa <<= 1;
+      ++shift;
+    }
+    bits = sign | ((113 - shift) << 23) | ((mantissa & 0x3ff) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// `count` values of `dtype` at `raw` as float32 (little-endian files on a
+/// little-endian machine).
+void convert(const std::string &dtype, const unsigned char *raw, size_t count,
+             float *out) {
+  for (size_t i = 0; i < count; ++i) {
+    const unsigned char *v = raw + i * size_t(dtypeSize(dtype));
+    if (dtype == "F32") {
+      std::memcpy(&out[i], v, 4);
+    } else if (dtype == "F64") {
+      double d;
+      std::memcpy(&d, v, 8);
+      out[i] = float(d);
+    } else if (dtype == "F16") {
+      uint16_t h;
+      std::memcpy(&h, v, 2);
+      out[i] = halfToFloat(h);
+    } else if (dtype == "BF16") {
+      uint32_t bits = uint32_t(v[0] | (v[1] << 8)) << 16;
+      std::memcpy(&out[i], &bits, 4);
+    } else if (dtype == "I64") {
+      int64_t n;
+      std::memcpy(&n, v, 8);
+      out[i] = float(n);
+    } else if (dtype == "I32") {
+      int32_t n;
+      std::memcpy(&n, v, 4);
+      out[i] = float(n);
+    } else if (dtype == "I16") {
+      int16_t n;
+      std::memcpy(&n, v, 2);
+      out[i] = float(n);
+    } else if (dtype == "I8") {
+      out[i] = float(int8_t(v[0]));
+    } else { // U8, BOOL
+      out[i] = float(v[0]);
+    }
+  }
 }
 
 struct File {
@@ -60,6 +156,11 @@ readSafeTensors(const std::string &path,
   std::string header(headerSize, '\0');
   if (std::fread(header.data(), 1, headerSize, file.f) != headerSize)
     throw Error(path + ": truncated header");
+  // Deep nesting is no safetensors header, and would exhaust the stack of
+  // whatever walks it.
+  if (nestingDepth(header) > 16)
+    throw Error(path + ": not a safetensors file (its header nests deeper "
+                       "than 16 levels)");
   nlohmann::json json = nlohmann::json::parse(header, nullptr, false);
   if (json.is_discarded() || !json.is_object())
     throw Error(path + ": the header is not a JSON object");
@@ -69,6 +170,7 @@ readSafeTensors(const std::string &path,
     std::string name;
     std::vector<int64_t> shape;
     uint64_t begin, end;
+    std::string dtype;
   };
   std::vector<Entry> entries;
   for (auto &[name, info] : json.items()) {
@@ -83,10 +185,14 @@ readSafeTensors(const std::string &path,
     if (!info.is_object() || !info.contains("dtype") ||
         !info.contains("shape") || !info.contains("data_offsets"))
       throw Error(where + " lacks dtype, shape or data_offsets");
-    if (!info["dtype"].is_string() || info["dtype"] != "F32")
-      throw Error(where + " has dtype " + info["dtype"].dump() +
-                  "; netc programs read F32 tensors");
-    Entry entry{name, {}, 0, 0};
+    if (!info["dtype"].is_string())
+      throw Error(where + " has a dtype that is not a string");
+    std::string dtype = info["dtype"].get<std::string>();
+    if (!dtypeSize(dtype))
+      throw Error(where + " has dtype \"" + dtype.substr(0, 16) +
+                  "\"; netc programs read F32, F64, F16, BF16 and integer "
+                  "tensors");
+    Entry entry{name, {}, 0, 0, dtype};
     uint64_t elements = 1;
     if (!info["shape"].is_array())
       throw Error(where + " has a malformed shape");
@@ -105,7 +211,8 @@ readSafeTensors(const std::string &path,
       throw Error(where + " has malformed data_offsets");
     entry.begin = offsets[0].get<uint64_t>();
     entry.end = offsets[1].get<uint64_t>();
-    if (entry.end < entry.begin || entry.end - entry.begin != elements * 4)
+    if (entry.end < entry.begin ||
+        entry.end - entry.begin != elements * uint64_t(dtypeSize(dtype)))
       throw Error(where + " has " + std::to_string(entry.end - entry.begin) +
                   " bytes of data for shape " + describeShape(entry.shape));
     if (entry.end > dataSize)
@@ -114,15 +221,29 @@ readSafeTensors(const std::string &path,
   }
   std::sort(entries.begin(), entries.end(),
             [](const Entry &a, const Entry &b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < entries.size(); ++i)
+    if (entries[i].begin < entries[i - 1].end)
+      throw Error(path + ": tensor '" + entries[i].name +
+                  "' overlaps the data of tensor '" + entries[i - 1].name +
+                  "'");
 
   std::vector<NamedTensor> tensors;
   for (Entry &entry : entries) {
     NamedTensor tensor{entry.name, entry.shape, {}};
-    tensor.data.resize((entry.end - entry.begin) / 4);
+    size_t bytes = size_t(entry.end - entry.begin);
+    tensor.data.resize(bytes / size_t(dtypeSize(entry.dtype)));
+    std::vector<unsigned char> raw;
+    unsigned char *target = reinterpret_cast<unsigned char *>(
+        tensor.data.data()); // F32 is read in place
+    if (entry.dtype != "F32") {
+      raw.resize(bytes);
+      target = raw.data();
+    }
     if (std::fseek(file.f, long(8 + headerSize + entry.begin), SEEK_SET) != 0 ||
-        std::fread(tensor.data.data(), 4, tensor.data.size(), file.f) !=
-            tensor.data.size())
+        std::fread(target, 1, bytes, file.f) != bytes)
       throw Error(path + ": tensor '" + entry.name + "' could not be read");
+    if (entry.dtype != "F32")
+      convert(entry.dtype, raw.data(), tensor.data.size(), tensor.data.data());
     tensors.push_back(std::move(tensor));
   }
   return tensors;
@@ -146,40 +267,16 @@ void writeSafeTensors(const std::string &path,
   while ((text.size() + 8) % 8 != 0)
     text += ' '; // keep the data 8-byte aligned, as the format recommends
 
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    throw Error(tmp + ": cannot create: " + std::strerror(errno));
-  auto writeAll = [&](const void *data, size_t size) {
-    const char *p = static_cast<const char *>(data);
-    while (size > 0) {
-      ssize_t n = ::write(fd, p, size);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        int saved = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error(tmp + ": write failed: " + std::strerror(saved));
-      }
-      p += n;
-      size -= size_t(n);
-    }
-  };
+  OutputFile out(path);
   unsigned char sizeBytes[8];
   uint64_t headerSize = text.size();
   for (int i = 0; i < 8; ++i)
     sizeBytes[i] = static_cast<unsigned char>(headerSize >> (8 * i));
-  writeAll(sizeBytes, 8);
-  writeAll(text.data(), text.size());
+  out.write(sizeBytes, 8);
+  out.write(text.data(), text.size());
   for (const NamedTensor &tensor : tensors)
-    writeAll(tensor.data.data(), tensor.data.size() * 4);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw Error(tmp + ": could not be flushed to disk");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw Error(path + ": cannot replace: " + std::strerror(errno));
+    out.write(tensor.data.data(), tensor.data.size() * 4);
+  out.commit();
 }
 
 } // namespace netc::rt

@@ -14,6 +14,7 @@
 #include "Error.h"
 #include "Names.h"
 #include "Npy.h"
+#include "OutputFile.h"
 #include "SafeTensors.h"
 #include "StepGraph.h"
 
@@ -319,11 +320,24 @@ TrainingData loadData(const ModelSpec &spec, const TrainSettings &t,
     throw Error(data + ": " + d.train.description + " has images " +
                 shapeText(stored) + ", the model's input '" +
                 spec.inputs[0].name + "' is " + shapeText(input));
-  for (int32_t label : d.train.labels)
-    if (label < 0 || label >= classes)
-      throw Error(data + ": label " + std::to_string(label) +
-                  " is beyond the model's " + std::to_string(classes) +
-                  " classes");
+  if (d.train.size() == 0)
+    throw Error(data + ": " + d.train.description + " has no images");
+  if (d.validation && d.test.size() == 0) {
+    std::cerr << spec.name << ": note: no validation: " << d.test.description
+              << " has no images\n";
+    d.validation = false;
+  }
+  // Every split's labels: a label past the model's classes would be
+  // scored from memory past its outputs.
+  for (const Dataset *split : {&d.train, &d.test}) {
+    if (split == &d.test && !d.validation)
+      continue;
+    for (int32_t label : split->labels)
+      if (label < 0 || label >= classes)
+        throw Error(data + ": " + split->description + " has label " +
+                    std::to_string(label) + ", beyond the model's " +
+                    std::to_string(classes) + " classes");
+  }
   return d;
 }
 
@@ -456,6 +470,11 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   TrainSettings t = o.settings; // --resume takes the checkpoint's seed
   if (spec.inputs.size() != 1 || spec.inputs[0].shape.size() != 3)
     throw Error("train needs a model with one image input [C, H, W]");
+  // Where the results go, before any work.
+  std::string save = o.save.empty() ? spec.name + ".safetensors" : o.save;
+  checkWritable(save, "--save");
+  if (!o.log.empty())
+    checkWritable(o.log, "--log");
   const std::vector<int64_t> &input = spec.inputs[0].shape;
   TrainingData data = loadData(spec, t, o.data);
 
@@ -465,12 +484,20 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   normalize.mean = spec.mean, normalize.std = spec.std;
 
   State s = startingState(spec, t, o);
+  for (const std::string &prefix : t.freeze)
+    if (std::none_of(
+            spec.params.begin(), spec.params.end(),
+            [&](const TensorSpec &p) { return underPrefix(p.name, prefix); }))
+      throw Error(
+          "--freeze " + prefix + ": no parameter is named '" + prefix +
+          "' or starts with '" +
+          (!prefix.empty() && prefix.back() == '.' ? prefix : prefix + ".") +
+          "'; see '" + spec.name + " info'");
   std::vector<bool> trained = trainedParams(spec, t.freeze);
   int64_t trainedCount = 0;
   for (size_t i = 0; i < spec.params.size(); ++i)
     if (trained[i])
       trainedCount += elementCount(spec.params[i].shape);
-  std::string save = o.save.empty() ? spec.name + ".safetensors" : o.save;
   MetricsLog metrics(o);
 
   if (s.epoch >= t.epochs) {
@@ -482,6 +509,10 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   int64_t perEpoch = (data.train.size() + t.batch - 1) / t.batch;
   if (o.maxBatches > 0)
     perEpoch = std::min(perEpoch, o.maxBatches);
+  if (s.batch > 0 && s.batch >= perEpoch)
+    throw Error(o.resume + ": the checkpoint stopped after batch " +
+                std::to_string(s.batch) + " of an epoch, which has " +
+                std::to_string(perEpoch) + " batches here");
   std::cerr << spec.name << ": training on " << data.train.description << ", "
             << perEpoch << " batches of " << t.batch << " per epoch, "
             << t.epochs << (t.epochs == 1 ? " epoch, " : " epochs, ")
@@ -622,6 +653,8 @@ std::function<void()> makeTrainingStep(const ModelSpec &spec,
 
 int trainStep(const ModelSpec &spec, const StepOptions &o) {
   const TrainSettings &t = o.settings;
+  checkWritable(o.results, "--results");
+  checkWritable(o.updated, "--updated");
   State s;
   s.params = loadParams(spec, o.weights);
   allocateOptimizer(spec, s);

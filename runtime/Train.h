@@ -13,15 +13,13 @@ namespace netc::rt {
 /// section with the flags that override it applied (Commands.cpp).
 struct TrainOptions {
   TrainSettings settings;
-  std::string data; // MNIST IDX or CIFAR-10 folder, or "synthetic"
-  std::string
-      save; // checkpoint written after every epoch; empty: NAME.safetensors
-  std::string resume;      // a checkpoint to continue from
-  std::string init;        // pretrained weights, loaded by name
-  std::string log;         // metrics CSV
-  int64_t maxBatches = -1; // per epoch, for quick runs; -1: all
+  std::string data;   // MNIST IDX or CIFAR-10 folder, or "synthetic"
+  std::string save;   // checkpoint after every epoch (empty: NAME.safetensors)
+  std::string resume; // a checkpoint to continue from
+  std::string init;   // pretrained weights, loaded by name
+  std::string log;    // metrics CSV
+  int64_t maxBatches = 0;  // per epoch, for quick runs; 0: all
   double saveMinutes = 10; // checkpoints within an epoch this often
-  int threads = 0;
 };
 
 int train(const ModelSpec &spec, const TrainOptions &options);

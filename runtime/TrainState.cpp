@@ -6,7 +6,10 @@
 #include "Error.h"
 #include "SafeTensors.h"
 
+#include <cerrno>
+#include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iomanip>
 #include <iostream>
@@ -130,17 +133,46 @@ void loadCheckpoint(const ModelSpec &spec, TrainSettings &t, State &s,
       fill(stateName(int(k), spec.params[i].name), s.optimizer[i][k],
            spec.params[i].shape);
   }
-  t.seed = std::stoll(meta["netc.seed"]);
-  s.epoch = std::stoll(meta["netc.epoch"]);
-  s.batch = meta.count("netc.batch") ? std::stoll(meta["netc.batch"]) : 0;
-  if (s.batch > 0 && std::stoll(meta["netc.batch_size"]) != t.batch)
+  // The position, checked: the metadata is text anyone may have edited.
+  auto integer = [&](const char *key, int64_t lowest, int64_t fallback) {
+    auto it = meta.find(key);
+    if (it == meta.end()) {
+      if (fallback != INT64_MIN)
+        return fallback;
+      throw Error(path + ": the checkpoint's metadata lacks '" + key + "'");
+    }
+    errno = 0;
+    char *end = nullptr;
+    long long value = std::strtoll(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end || errno || value < lowest)
+      throw Error(path + ": the checkpoint's '" + key + "' is \"" +
+                  it->second.substr(0, 32) + "\", not an integer of at least " +
+                  std::to_string(lowest));
+    return int64_t(value);
+  };
+  auto number = [&](const char *key) {
+    auto it = meta.find(key);
+    if (it == meta.end())
+      throw Error(path + ": the checkpoint's metadata lacks '" + key + "'");
+    errno = 0;
+    char *end = nullptr;
+    double value = std::strtod(it->second.c_str(), &end);
+    if (it->second.empty() || *end || errno == EINVAL || std::isnan(value))
+      throw Error(path + ": the checkpoint's '" + key + "' is \"" +
+                  it->second.substr(0, 32) + "\", not a number");
+    return value;
+  };
+  t.seed = integer("netc.seed", 0, INT64_MIN);
+  s.epoch = integer("netc.epoch", 0, INT64_MIN);
+  s.batch = integer("netc.batch", 0, 0);
+  if (s.batch > 0 && integer("netc.batch_size", 1, INT64_MIN) != t.batch)
     throw Error(path + ": stopped within an epoch with batches of " +
                 meta["netc.batch_size"] + "; resume it with --batch " +
                 meta["netc.batch_size"]);
-  s.step = std::stoll(meta["netc.step"]);
-  s.plateauLr = std::stod(meta["netc.plateau_lr"]);
-  s.best = std::stod(meta["netc.best"]);
-  s.badEpochs = std::stoll(meta["netc.bad_epochs"]);
+  s.step = integer("netc.step", 0, INT64_MIN);
+  s.plateauLr = number("netc.plateau_lr");
+  s.best = number("netc.best");
+  s.badEpochs = integer("netc.bad_epochs", 0, INT64_MIN);
 }
 
 /// Pretrained weights by name; reports what was loaded and what not.

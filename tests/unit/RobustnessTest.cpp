@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <random>
 
 using namespace netc::dsl;
@@ -23,14 +25,53 @@ TEST(Robustness, VeryLongFileElaborates) {
 
 TEST(Robustness, VeryLongLineIsCutInTheDiagnostic) {
   std::string text = "model m {\n  input image: f32[1, 8, 8]\n  x = image";
-  for (int i = 0; i < 5000; ++i)
-    text += " -> relu";
+  // 200 stages (within the expression depth limit), 40 KB of line.
+  for (int i = 0; i < 200; ++i)
+    text += std::string(200, ' ') + "-> relu";
   text += " -> nope\n  output y = x\n}\n";
   FrontendRun r = elaborateText(text);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.diagnostics.find("unknown layer or block 'nope'"),
             std::string::npos);
   EXPECT_LT(r.diagnostics.size(), 1000u);
+}
+
+TEST(Robustness, LongFlatChainsAreBoundedAndLinear) {
+  // Sums, '->' chains and index chains nest as deeply as parentheses:
+  // bounded with a message, in time linear in the file's size.
+  for (const char *piece : {" + 1", " -> relu", "[0]"}) {
+    std::string text = "model m {\n  input image: f32[1, 8, 8]\n  l = [1]\n"
+                       "  x = ";
+    text += std::string(piece) == " -> relu" ? "image"
+            : std::string(piece) == "[0]"    ? "l"
+                                             : "1";
+    for (int i = 0; i < 200000; ++i)
+      text += piece;
+    text += "\n  output y = image\n}\n";
+    auto start = std::chrono::steady_clock::now();
+    FrontendRun r = elaborateText(text);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    EXPECT_FALSE(r.ok()) << piece;
+    EXPECT_NE(r.diagnostics.find("expression nested too deeply"),
+              std::string::npos)
+        << piece << ": " << r.diagnostics.substr(0, 300);
+    EXPECT_LT(seconds, 5.0) << piece;
+  }
+  // A long flat list stays fine, and fast: locations on a long line are
+  // counted once.
+  std::string list = "model m {\n  input image: f32[1, 8, 8]\n  l = [0";
+  for (int i = 0; i < 200000; ++i)
+    list += ", 1";
+  list += "]\n  output y = image -> relu\n}\n";
+  auto start = std::chrono::steady_clock::now();
+  FrontendRun r = elaborateText(list);
+  EXPECT_TRUE(r.ok()) << r.diagnostics.substr(0, 300);
+  EXPECT_LT(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count(),
+      5.0);
 }
 
 TEST(Robustness, DeepNestingIsAnErrorNotACrash) {

@@ -2,6 +2,7 @@
 
 #include "Datasets.h"
 #include "Error.h"
+#include "Image.h"
 #include "Names.h"
 #include "Npy.h"
 #include "Program.h"
@@ -63,6 +64,51 @@ TEST(SafeTensors, RoundTripKeepsOrderShapesAndValues) {
   std::remove(path.c_str());
 }
 
+/// A safetensors file of `header` and the data bytes `data`.
+void writeRaw(const std::string &path, const std::string &header,
+              const std::string &data) {
+  std::string size(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    size[i] = char((uint64_t(header.size()) >> (8 * i)) & 0xff);
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      << size << header << data;
+}
+
+TEST(SafeTensors, ReadsTheDtypesPyTorchWrites) {
+  // Laid out as safetensors.torch.save_file writes a state_dict with a
+  // half weight and batch norm's counter: I64 scalar, metadata "pt".
+  std::string path = tempPath("torch.safetensors");
+  std::string data;
+  auto put = [&](uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      data += char((value >> (8 * i)) & 0xff);
+  };
+  put(7, 8);                      // bn.num_batches_tracked: I64 7
+  put(0x3e00, 2), put(0xc000, 2); // w16: F16 1.5, -2
+  put(0xbf80, 2), put(0x4040, 2); // wbf: BF16 -1, 3
+  put(0x3fd0000000000000ull, 8);  // w64: F64 0.25
+  put(0x0001, 2);                 // tiny: the smallest F16 subnormal
+  writeRaw(
+      path,
+      R"({"__metadata__":{"format":"pt"},)"
+      R"("bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
+      R"("w16":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},)"
+      R"("wbf":{"dtype":"BF16","shape":[2],"data_offsets":[12,16]},)"
+      R"("w64":{"dtype":"F64","shape":[1],"data_offsets":[16,24]},)"
+      R"("tiny":{"dtype":"F16","shape":[1],"data_offsets":[24,26]}})",
+      data);
+  std::vector<NamedTensor> t = readSafeTensors(path);
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ(t[0].name, "bn.num_batches_tracked");
+  EXPECT_EQ(t[0].shape, std::vector<int64_t>{});
+  EXPECT_EQ(t[0].data, std::vector<float>{7});
+  EXPECT_EQ(t[1].data, (std::vector<float>{1.5f, -2.0f}));
+  EXPECT_EQ(t[2].data, (std::vector<float>{-1.0f, 3.0f}));
+  EXPECT_EQ(t[3].data, std::vector<float>{0.25f});
+  EXPECT_EQ(t[4].data, std::vector<float>{5.9604645e-08f});
+  std::remove(path.c_str());
+}
+
 TEST(SafeTensors, BadFilesNameTheFileAndTensor) {
   std::string path = tempPath("bad.safetensors");
   EXPECT_NE(errorOf([&] {
@@ -94,14 +140,32 @@ TEST(SafeTensors, BadFilesNameTheFileAndTensor) {
   EXPECT_NE(errorOf([&] { readSafeTensors(path); }).find("not a JSON object"),
             std::string::npos);
 
-  // A dtype other than F32.
-  header = R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})";
+  // A dtype netc does not read.
+  header = R"({"w":{"dtype":"C64","shape":[2],"data_offsets":[0,16]}})";
   text.assign(8, '\0');
   text[0] = char(header.size());
   std::ofstream(path, std::ios::binary | std::ios::trunc)
-      << text << header << "abcd";
+      << text << header << std::string(16, 'a');
   message = errorOf([&] { readSafeTensors(path); });
-  EXPECT_NE(message.find("tensor 'w' has dtype \"F16\""), std::string::npos)
+  EXPECT_NE(message.find("tensor 'w' has dtype \"C64\""), std::string::npos)
+      << message;
+
+  // A deeply nested dtype: refused before anything walks it.
+  header = R"({"w":{"dtype":)" + std::string(100000, '[') +
+           std::string(100000, ']') + R"(,"shape":[1],"data_offsets":[0,4]}})";
+  writeRaw(path, header, "abcd");
+  message = errorOf([&] { readSafeTensors(path); });
+  EXPECT_NE(message.find("nests deeper than 16 levels"), std::string::npos)
+      << message;
+
+  // Two tensors sharing bytes.
+  writeRaw(path,
+           R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+           R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+           std::string(12, '\0'));
+  message = errorOf([&] { readSafeTensors(path); });
+  EXPECT_NE(message.find("tensor 'b' overlaps the data of tensor 'a'"),
+            std::string::npos)
       << message;
 
   // Offsets that do not match the shape.
@@ -112,6 +176,27 @@ TEST(SafeTensors, BadFilesNameTheFileAndTensor) {
   message = errorOf([&] { readSafeTensors(path); });
   EXPECT_NE(message.find("tensor 'w' has 8 bytes of data for shape [3]"),
             std::string::npos)
+      << message;
+  std::remove(path.c_str());
+}
+
+TEST(Image, CorruptDataIsAnErrorNamingTheFile) {
+  // A PNG whose header is valid and whose compressed data is garbage.
+  std::string path = tempPath("corrupt.png");
+  std::string png = "\x89PNG\r\n\x1a\n";
+  auto chunk = [&](const std::string &type, const std::string &data) {
+    uint32_t n = uint32_t(data.size());
+    png += std::string{char(n >> 24), char(n >> 16), char(n >> 8), char(n)};
+    png += type + data + std::string(4, '\0'); // the CRC is not checked
+  };
+  // 4x4, 8-bit RGB.
+  chunk("IHDR", std::string("\0\0\0\x04\0\0\0\x04\x08\x02\0\0\0", 13));
+  chunk("IDAT", "\x78\x9c garbage, not deflate data at all \xff\xfe");
+  chunk("IEND", "");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << png;
+  std::string message =
+      errorOf([&] { netc::rt::readImage(path, 3, 4, 4, {}, {}); });
+  EXPECT_NE(message.find(path + ": cannot read the image: "), std::string::npos)
       << message;
   std::remove(path.c_str());
 }

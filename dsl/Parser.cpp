@@ -144,6 +144,9 @@ FileAST Parser::parseFile() {
     }
     skipNewlines();
   }
+  if (!file.model && !diags_.hadError() && !tokens_.empty() &&
+      peek().loc.file)
+    diags_.error(peek().loc.file->name(), "no 'model' found in the file");
   return file;
 }
 

@@ -114,7 +114,9 @@ namedPaths(const std::vector<std::string> &values,
     } else {
       name = tensors.front().name;
     }
-    paths[name] = path;
+    if (!paths.emplace(name, path).second)
+      throw Error(std::string(flag) + ": '" + name + "' is given twice (" +
+                  paths[name] + " and " + path + ")");
   }
   return paths;
 }

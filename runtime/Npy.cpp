@@ -9,37 +9,127 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <set>
 
 namespace netc::rt {
 
 namespace {
 
-/// The value of `'key':` in a .npy header dictionary, up to the next comma
-/// at nesting level 0.
-std::string headerField(const std::string &header, const std::string &key) {
-  size_t pos = header.find("'" + key + "'");
-  if (pos == std::string::npos)
-    return "";
-  pos = header.find(':', pos);
-  if (pos == std::string::npos)
-    return "";
-  int depth = 0;
-  size_t end = pos + 1;
-  for (; end < header.size(); ++end) {
-    char c = header[end];
-    if (c == '(')
-      ++depth;
-    else if (c == ')')
-      --depth;
-    else if ((c == ',' && depth == 0) || c == '}')
+/// The header dictionary NumPy writes, `{'descr': '<f4', 'fortran_order':
+/// False, 'shape': (2, 3), }`, read strictly: anything else is an error
+/// naming the file, never a guess.
+struct NpyHeader {
+  std::string descr;
+  bool fortranOrder = false;
+  std::vector<int64_t> shape;
+};
+
+class HeaderParser {
+public:
+  HeaderParser(const std::string &path, const std::string &text)
+      : path_(path), text_(text) {}
+
+  NpyHeader parse() {
+    NpyHeader h;
+    std::set<std::string> seen;
+    expect('{');
+    while (!next('}')) {
+      std::string key = quoted();
+      if (!seen.insert(key).second)
+        fail("the key '" + key + "' is given twice");
+      expect(':');
+      if (key == "descr")
+        h.descr = quoted();
+      else if (key == "fortran_order")
+        h.fortranOrder = boolean();
+      else if (key == "shape")
+        h.shape = tuple();
+      else
+        fail("unexpected key '" + key + "'");
+      if (!next(','))
+        expect('}');
+      else
+        continue;
       break;
+    }
+    skipSpace();
+    if (pos_ != text_.size())
+      fail("text after the dictionary");
+    for (const char *key : {"descr", "fortran_order", "shape"})
+      if (!seen.count(key))
+        fail(std::string("no '") + key + "'");
+    return h;
   }
-  std::string value = header.substr(pos + 1, end - pos - 1);
-  size_t first = value.find_first_not_of(" ");
-  size_t last = value.find_last_not_of(" ");
-  return first == std::string::npos ? ""
-                                    : value.substr(first, last - first + 1);
-}
+
+private:
+  [[noreturn]] void fail(const std::string &what) {
+    throw Error(path_ + ": malformed .npy header: " + what);
+  }
+  void skipSpace() {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t'))
+      ++pos_;
+  }
+  bool next(char c) {
+    skipSpace();
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!next(c))
+      fail(std::string("expected '") + c + "'");
+  }
+  std::string quoted() {
+    skipSpace();
+    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
+      fail("expected a quoted string");
+    char quote = text_[pos_++];
+    size_t end = text_.find(quote, pos_);
+    if (end == std::string::npos)
+      fail("an unterminated string");
+    std::string value = text_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return value;
+  }
+  bool boolean() {
+    skipSpace();
+    for (const char *word : {"True", "False"})
+      if (text_.compare(pos_, std::strlen(word), word) == 0) {
+        pos_ += std::strlen(word);
+        return word[0] == 'T';
+      }
+    fail("expected True or False");
+  }
+  std::vector<int64_t> tuple() {
+    std::vector<int64_t> dims;
+    expect('(');
+    while (!next(')')) {
+      skipSpace();
+      size_t start = pos_;
+      int64_t n = 0;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+        n = n * 10 + (text_[pos_++] - '0');
+        if (n > (int64_t(1) << 40))
+          fail("a dimension is too large");
+      }
+      if (pos_ == start)
+        fail("the shape holds something other than sizes");
+      dims.push_back(n);
+      if (!next(',')) {
+        expect(')');
+        break;
+      }
+    }
+    return dims;
+  }
+
+  const std::string &path_;
+  const std::string &text_;
+  size_t pos_ = 0;
+};
 
 } // namespace
 
@@ -51,7 +141,11 @@ NamedTensor readNpy(const std::string &path) {
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     throw Error(path + ": not a .npy file");
   uint32_t headerLength;
-  if (magic[6] == 1) {
+  int version = static_cast<unsigned char>(magic[6]);
+  if (version < 1 || version > 3)
+    throw Error(path + ": unsupported .npy version " + std::to_string(version) +
+                " (netc reads versions 1 to 3)");
+  if (version == 1) {
     unsigned char b[2];
     in.read(reinterpret_cast<char *>(b), 2);
     headerLength = b[0] | (b[1] << 8);
@@ -65,27 +159,20 @@ NamedTensor readNpy(const std::string &path) {
   std::string header(headerLength, '\0');
   if (!in.read(header.data(), headerLength))
     throw Error(path + ": truncated .npy header");
-  std::string descr = headerField(header, "descr");
-  if (descr != "'<f4'")
-    throw Error(path + ": array has dtype " + descr +
-                "; expected float32 ('<f4'), e.g. x.astype(np.float32)");
-  if (headerField(header, "fortran_order") != "False")
+  NpyHeader h = HeaderParser(path, header).parse();
+  if (h.descr != "<f4")
+    throw Error(path + ": array has dtype '" + h.descr.substr(0, 16) +
+                "'; expected float32 ('<f4'), e.g. x.astype(np.float32)");
+  if (h.fortranOrder)
     throw Error(path + ": array is in Fortran order; save a C-ordered array");
-  std::string shapeText = headerField(header, "shape");
   NamedTensor tensor;
   tensor.name = path;
+  tensor.shape = h.shape;
   uint64_t elements = 1;
-  std::string digits;
-  for (char c : shapeText + ",") {
-    if (c >= '0' && c <= '9') {
-      digits += c;
-    } else if (c == ',' && !digits.empty()) {
-      if (digits.size() > 12)
-        throw Error(path + ": array is too large");
-      tensor.shape.push_back(std::stoll(digits));
-      elements *= uint64_t(tensor.shape.back());
-      digits.clear();
-    }
+  for (int64_t d : h.shape) {
+    elements *= uint64_t(d);
+    if (elements > (uint64_t(1) << 36))
+      throw Error(path + ": array is too large");
   }
   if (elements > (uint64_t(1) << 36))
     throw Error(path + ": array is too large");

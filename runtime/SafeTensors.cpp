@@ -9,10 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <thread>
 #include <unistd.h>
 
 namespace netc::rt {
@@ -274,6 +277,9 @@ void writeSafeTensors(const std::string &path,
     sizeBytes[i] = static_cast<unsigned char>(headerSize >> (8 * i));
   out.write(sizeBytes, 8);
   out.write(text.data(), text.size());
+  // For the kill test: a write slow enough to be killed in the middle.
+  if (const char *ms = std::getenv("NETC_SLOW_WRITE_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(ms)));
   for (const NamedTensor &tensor : tensors)
     out.write(tensor.data.data(), tensor.data.size() * 4);
   out.commit();

@@ -201,6 +201,49 @@ TEST(Image, CorruptDataIsAnErrorNamingTheFile) {
   std::remove(path.c_str());
 }
 
+/// A .npy file of `header` (version `version`) and `floats` zeros.
+void writeNpyRaw(const std::string &path, const std::string &header,
+                 size_t floats, int version = 1) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write("\x93NUMPY", 6);
+  out.put(char(version)).put('\0');
+  out.put(char(header.size())).put('\0');
+  if (version != 1)
+    out.put('\0').put('\0');
+  out << header << std::string(floats * 4, '\0');
+}
+
+TEST(Npy, HeadersAreReadStrictly) {
+  std::string path = tempPath("strict.npy");
+  auto errorFor = [&](const std::string &header, int version = 1) {
+    writeNpyRaw(path, header, 784, version);
+    return errorOf([&] { readNpy(path); });
+  };
+  const std::string good =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 28, 28), }";
+  writeNpyRaw(path, good, 784);
+  EXPECT_EQ(readNpy(path).shape, (std::vector<int64_t>{1, 1, 28, 28}));
+  // Shapes were once read digit by digit: both of these loaded as 1x1x28x28.
+  EXPECT_NE(errorFor("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                     "(-1, 1, 28, 28), }")
+                .find("malformed .npy header: the shape holds something"),
+            std::string::npos);
+  EXPECT_NE(errorFor("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                     "(1, 1, 2x8, 28), }")
+                .find("malformed .npy header"),
+            std::string::npos);
+  EXPECT_NE(errorFor("{'descr': '<f4', 'descr': '<f4', 'fortran_order': "
+                     "False, 'shape': (784,), }")
+                .find("the key 'descr' is given twice"),
+            std::string::npos);
+  EXPECT_NE(
+      errorFor("{'descr': '<f4', 'fortran_order': False}").find("no 'shape'"),
+      std::string::npos);
+  EXPECT_NE(errorFor(good, 9).find("unsupported .npy version 9"),
+            std::string::npos);
+  std::remove(path.c_str());
+}
+
 TEST(Npy, RoundTripAndErrors) {
   std::string path = tempPath("x.npy");
   NamedTensor x{"x", {2, 3}, {1, 2, 3, 4, 5, 6}};

@@ -4,15 +4,65 @@
 
 #include "Error.h"
 
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_FAILURE_USERMSG
-#include <stb/stb_image.h>
+#include <stb/stb_image.h> // implemented in StbImage.cpp
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <fstream>
 #include <memory>
 
 namespace netc::rt {
+
+namespace {
+
+/// PPM and PGM files are checked before stb_image reads them: it reads
+/// past its buffer on 16-bit ones (maxval above 255) and fills truncated
+/// ones with zeros.
+void checkPnm(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[2] = {0, 0};
+  if (!in.read(magic, 2) || magic[0] != 'P' ||
+      (magic[1] != '5' && magic[1] != '6'))
+    return; // not a binary PPM or PGM
+  // Width, height and maxval: decimal numbers separated by white space, with
+  // `#` comments to the end of the line.
+  int64_t values[3] = {0, 0, 0};
+  for (int64_t &value : values) {
+    int c = in.get();
+    while (c != EOF && (std::isspace(c) || c == '#')) {
+      if (c == '#')
+        while (c != EOF && c != '\n')
+          c = in.get();
+      c = in.get();
+    }
+    if (c == EOF || !std::isdigit(c))
+      throw Error(path + ": cannot read the image: a malformed PNM header");
+    while (c != EOF && std::isdigit(c)) {
+      value = value * 10 + (c - '0');
+      if (value > (int64_t(1) << 24))
+        throw Error(path + ": cannot read the image: a PNM size too large");
+      c = in.get();
+    }
+  }
+  if (values[2] < 1 || values[2] > 255)
+    throw Error(path + ": cannot read the image: PNM maxval " +
+                std::to_string(values[2]) +
+                "; netc reads 8-bit PPM and PGM images (maxval 1 to 255)");
+  int64_t bytes = values[0] * values[1] * (magic[1] == '6' ? 3 : 1);
+  std::streamoff start = in.tellg();
+  in.seekg(0, std::ios::end);
+  std::streamoff have = in.tellg() - start;
+  if (have < bytes)
+    throw Error(path + ": cannot read the image: truncated (" +
+                std::to_string(values[0]) + "x" + std::to_string(values[1]) +
+                " needs " + std::to_string(bytes) +
+                " bytes of pixels, the file "
+                "has " +
+                std::to_string(have) + ")");
+}
+
+} // namespace
 
 NamedTensor readImage(const std::string &path, int channels, int height,
                       int width, const std::vector<float> &mean,
@@ -20,7 +70,15 @@ NamedTensor readImage(const std::string &path, int channels, int height,
   if (channels != 1 && channels != 3)
     throw Error(path + ": the model takes " + std::to_string(channels) +
                 "-channel inputs; images give 1 (gray) or 3 (RGB)");
+  checkPnm(path);
   int w = 0, h = 0, found = 0;
+  // A header may claim any size: refuse what would take gigabytes.
+  constexpr int64_t kMaxPixels = int64_t(1) << 25;
+  if (stbi_info(path.c_str(), &w, &h, &found) &&
+      int64_t(w) * int64_t(h) > kMaxPixels)
+    throw Error(path + ": cannot read the image: " + std::to_string(w) + "x" +
+                std::to_string(h) + " is more than " +
+                std::to_string(kMaxPixels >> 20) + " megapixels");
   std::unique_ptr<unsigned char, void (*)(void *)> pixels(
       stbi_load(path.c_str(), &w, &h, &found, channels), stbi_image_free);
   if (!pixels) {
@@ -29,6 +87,9 @@ NamedTensor readImage(const std::string &path, int channels, int height,
     throw Error(path + ": cannot read the image: " +
                 (why ? why : "corrupt or unsupported data"));
   }
+  if (w <= 0 || h <= 0)
+    throw Error(path + ": cannot read the image: its size is " +
+                std::to_string(w) + "x" + std::to_string(h));
 
   NamedTensor tensor;
   tensor.name = path;

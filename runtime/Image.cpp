@@ -3,6 +3,7 @@
 #include "Image.h"
 
 #include "Error.h"
+#include "Jpeg.h"
 
 #include <stb/stb_image.h> // implemented in StbImage.cpp
 
@@ -15,6 +16,13 @@
 namespace netc::rt {
 
 namespace {
+
+/// `pixels` (w x h, `channels` interleaved, 8-bit) resampled to the model's
+/// height x width, as a [1, C, H, W] tensor, normalized when asked.
+NamedTensor resampled(const std::string &path, const unsigned char *pixels,
+                      int w, int h, int channels, int height, int width,
+                      const std::vector<float> &mean,
+                      const std::vector<float> &std);
 
 /// PPM and PGM files are checked before stb_image reads them: it reads
 /// past its buffer on 16-bit ones (maxval above 255) and fills truncated
@@ -70,10 +78,16 @@ NamedTensor readImage(const std::string &path, int channels, int height,
   if (channels != 1 && channels != 3)
     throw Error(path + ": the model takes " + std::to_string(channels) +
                 "-channel inputs; images give 1 (gray) or 3 (RGB)");
-  checkPnm(path);
-  int w = 0, h = 0, found = 0;
   // A header may claim any size: refuse what would take gigabytes.
   constexpr int64_t kMaxPixels = int64_t(1) << 25;
+  int w = 0, h = 0, found = 0;
+  if (isJpeg(path)) {
+    std::vector<unsigned char> pixels =
+        decodeJpeg(path, channels, w, h, kMaxPixels);
+    return resampled(path, pixels.data(), w, h, channels, height, width, mean,
+                     std);
+  }
+  checkPnm(path);
   if (stbi_info(path.c_str(), &w, &h, &found)) {
     int64_t pixels = int64_t(w) * int64_t(h);
     if (pixels > kMaxPixels)
@@ -101,7 +115,16 @@ NamedTensor readImage(const std::string &path, int channels, int height,
   if (w <= 0 || h <= 0)
     throw Error(path + ": cannot read the image: its size is " +
                 std::to_string(w) + "x" + std::to_string(h));
+  return resampled(path, pixels.get(), w, h, channels, height, width, mean,
+                   std);
+}
 
+namespace {
+
+NamedTensor resampled(const std::string &path, const unsigned char *pixels,
+                      int w, int h, int channels, int height, int width,
+                      const std::vector<float> &mean,
+                      const std::vector<float> &std) {
   NamedTensor tensor;
   tensor.name = path;
   tensor.shape = {1, channels, height, width};
@@ -119,7 +142,7 @@ NamedTensor readImage(const std::string &path, int channels, int height,
         int x0 = int(fx), x1 = std::min(x0 + 1, w - 1);
         float wx = fx - x0;
         auto at = [&](int yy, int xx) {
-          return pixels.get()[(size_t(yy) * w + xx) * channels + c] / 255.0f;
+          return pixels[(size_t(yy) * w + xx) * channels + c] / 255.0f;
         };
         float v = (at(y0, x0) * (1 - wx) + at(y0, x1) * wx) * (1 - wy) +
                   (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy;
@@ -130,5 +153,7 @@ NamedTensor readImage(const std::string &path, int channels, int height,
     }
   return tensor;
 }
+
+} // namespace
 
 } // namespace netc::rt

@@ -8,7 +8,7 @@ packages=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
   libhalide14-0-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev libjpeg62-turbo-dev
   clang-14 libclang-rt-14-dev
   python3 python3-torch python3-torchvision python3-onnx python3-pil
 )

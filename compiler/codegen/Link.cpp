@@ -51,8 +51,9 @@ bool linkProgram(const std::string &mainFile,
                                    NETC_HALIDE_INCLUDE_DIR,
                                    mainFile};
   argv.insert(argv.end(), objects.begin(), objects.end());
-  for (const char *arg : {runtimeObject.c_str(), NETC_RUNTIME_LIBRARY,
-                          "-lpthread", "-ldl", "-lm", "-o", output.c_str()})
+  for (const char *arg :
+       {runtimeObject.c_str(), NETC_RUNTIME_LIBRARY, NETC_JPEG_LIBRARY,
+        "-lpthread", "-ldl", "-lm", "-o", output.c_str()})
     argv.push_back(arg);
   if (verbose) {
     log << "netc:";

@@ -70,6 +70,8 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
       << "set(CMAKE_CXX_STANDARD 17)\n"
       << "if(NOT CMAKE_BUILD_TYPE)\n  set(CMAKE_BUILD_TYPE Release)\nendif()\n"
       << "find_package(Threads REQUIRED)\n"
+      << "# JPEG images: libjpeg-turbo (Debian: libjpeg62-turbo-dev).\n"
+      << "find_package(JPEG REQUIRED)\n"
       << "file(GLOB runtime_sources runtime/*.cpp)\n"
       << "add_executable(" << plan.model << "\n  " << plan.model
       << "_main.cpp\n  ${runtime_sources}\n"
@@ -77,7 +79,7 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
       << "target_include_directories(" << plan.model
       << " PRIVATE runtime kernels include)\n"
       << "target_link_libraries(" << plan.model
-      << " PRIVATE Threads::Threads ${CMAKE_DL_LIBS} m)\n";
+      << " PRIVATE Threads::Threads JPEG::JPEG ${CMAKE_DL_LIBS} m)\n";
   log << "netc: wrote the project " << dir << "\n";
   return true;
 }

@@ -88,7 +88,14 @@ NamedTensor readImage(const std::string &path, int channels, int height,
                      std);
   }
   checkPnm(path);
-  if (stbi_info(path.c_str(), &w, &h, &found)) {
+  // The size first: stb_image decodes some headers its own stbi_info
+  // refuses (a BMP of 16 million rows took 15 s), so both must agree.
+  if (!stbi_info(path.c_str(), &w, &h, &found)) {
+    const char *why = stbi_failure_reason();
+    throw Error(path + ": cannot read the image: " +
+                (why ? why : "corrupt or unsupported data"));
+  }
+  {
     int64_t pixels = int64_t(w) * int64_t(h);
     if (pixels > kMaxPixels)
       throw Error(path + ": cannot read the image: " + std::to_string(w) + "x" +

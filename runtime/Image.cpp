@@ -37,22 +37,22 @@ void checkPnm(const std::string &path) {
   // `#` comments to the end of the line.
   int64_t values[3] = {0, 0, 0};
   for (int64_t &value : values) {
-    int c = in.get();
-    while (c != EOF && (std::isspace(c) || c == '#')) {
-      if (c == '#')
-        while (c != EOF && c != '\n')
-          c = in.get();
-      c = in.get();
+    // White space and `#` comments (to the end of the line) before it; the
+    // character that ends a number is not consumed, as stb_image reads it.
+    while (in.peek() != EOF && (std::isspace(in.peek()) || in.peek() == '#')) {
+      if (in.get() == '#')
+        while (in.peek() != EOF && in.peek() != '\n')
+          in.get();
     }
-    if (c == EOF || !std::isdigit(c))
+    if (in.peek() == EOF || !std::isdigit(in.peek()))
       throw Error(path + ": cannot read the image: a malformed PNM header");
-    while (c != EOF && std::isdigit(c)) {
-      value = value * 10 + (c - '0');
+    while (in.peek() != EOF && std::isdigit(in.peek())) {
+      value = value * 10 + (in.get() - '0');
       if (value > (int64_t(1) << 24))
         throw Error(path + ": cannot read the image: a PNM size too large");
-      c = in.get();
     }
   }
+  in.get(); // the single white space character before the pixels
   if (values[2] < 1 || values[2] > 255)
     throw Error(path + ": cannot read the image: PNM maxval " +
                 std::to_string(values[2]) +

@@ -70,6 +70,39 @@ void checkPnm(const std::string &path) {
                 std::to_string(have) + ")");
 }
 
+/// PNG files are checked before stb_image reads them: it allocates what a
+/// data chunk's length claims (up to 2 GiB) before finding the file too
+/// short. Every chunk must lie within the file, up to the image's end.
+void checkPng(const std::string &path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  int64_t size = in ? int64_t(in.tellg()) : 0;
+  in.seekg(0);
+  static const unsigned char signature[8] = {0x89, 'P',  'N',  'G',
+                                             '\r',  '\n', 0x1a, '\n'};
+  unsigned char head[8];
+  if (!in.read(reinterpret_cast<char *>(head), 8) ||
+      !std::equal(head, head + 8, signature))
+    return; // not a PNG
+  for (int64_t at = 8; at < size;) {
+    unsigned char chunk[8]; // length (big-endian) and type
+    if (size - at < 12 || !in.read(reinterpret_cast<char *>(chunk), 8))
+      break;
+    int64_t length = int64_t(chunk[0]) << 24 | int64_t(chunk[1]) << 16 |
+                     int64_t(chunk[2]) << 8 | int64_t(chunk[3]);
+    std::string type(reinterpret_cast<char *>(chunk) + 4, 4);
+    int64_t after = size - at - 8; // the data and the checksum
+    if (length + 4 > after)
+      throw Error(path + ": cannot read the image: truncated (its " + type +
+                  " chunk at byte " + std::to_string(at) + " claims " +
+                  std::to_string(length) + " bytes, the file has " +
+                  std::to_string(after) + " more)");
+    if (type == "IEND")
+      return;
+    at += length + 12;
+    in.seekg(at);
+  }
+}
+
 } // namespace
 
 NamedTensor readImage(const std::string &path, int channels, int height,
@@ -88,6 +121,7 @@ NamedTensor readImage(const std::string &path, int channels, int height,
                      std);
   }
   checkPnm(path);
+  checkPng(path);
   // The size first: stb_image decodes some headers its own stbi_info
   // refuses (a BMP of 16 million rows took 15 s), so both must agree.
   if (!stbi_info(path.c_str(), &w, &h, &found)) {

@@ -51,17 +51,17 @@ std::vector<int64_t> shuffled(int64_t count, uint64_t seed, int64_t epoch) {
 Batch makeBatch(const Dataset &data, const std::vector<int64_t> &order,
                 int64_t first, int64_t n, const std::vector<int64_t> &input,
                 const Augmentation *augment, const Augmentation &normalize,
-                uint64_t seed, int64_t epoch, int64_t batch) {
+                uint64_t seed, int64_t epoch) {
   int64_t C = input[0], H = input[1], W = input[2];
   int64_t h = data.height, w = data.width;
   Batch out;
   out.images = makeBuffer(input, n);
   out.labels = makeBuffer({}, n);
   out.classes.resize(n);
-  Random random(mixSeed(seed, uint64_t(epoch) + 1, uint64_t(batch)));
   int64_t pad = augment ? augment->cropPad : 0;
   for (int64_t i = 0; i < n; ++i) {
     int64_t sample = order[first + i];
+    Random random(mixSeed(seed, uint64_t(epoch) + 1, uint64_t(first + i)));
     const float *src = data.images.data() + sample * C * h * w;
     float *dst = out.images.data() + i * C * H * W;
     // The window of the (zero-padded) image that becomes the input.

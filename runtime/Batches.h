@@ -1,8 +1,9 @@
 //===- Batches.h - Shuffled, augmented training batches ---------*- C++ -*-===//
 //
 // Every random choice comes from a counter-based generator keyed by (seed,
-// epoch, batch), so a resumed run sees exactly the batches an uninterrupted
-// one would.
+// epoch, the sample's position in the epoch), so a resumed run sees exactly
+// the batches an uninterrupted one would, and processes that share a batch
+// draw what one process alone would.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -48,12 +49,12 @@ struct Batch {
 std::vector<int64_t> shuffled(int64_t count, uint64_t seed, int64_t epoch);
 
 /// Samples order[first .. first + n) as the model's input (shape `input`),
-/// augmented with randomness keyed by (seed, epoch, batch); without
-/// augmentation when `augment` is null (validation).
+/// each augmented with randomness keyed by (seed, epoch, its position in
+/// `order`); without augmentation when `augment` is null (validation).
 Batch makeBatch(const Dataset &data, const std::vector<int64_t> &order,
                 int64_t first, int64_t n, const std::vector<int64_t> &input,
                 const Augmentation *augment, const Augmentation &normalize,
-                uint64_t seed, int64_t epoch, int64_t batch);
+                uint64_t seed, int64_t epoch);
 
 /// Random images with labels that depend on them (a fixed projection), for
 /// trying a program without data.

@@ -2,7 +2,9 @@
 
 #include "Program.h"
 
+#include "Comm.h"
 #include "Datasets.h"
+#include "Distributed.h"
 #include "Error.h"
 #include "Image.h"
 #include "Npy.h"
@@ -305,13 +307,14 @@ std::vector<Buffer> randomParams(const ModelSpec &spec, uint32_t seed) {
 
 int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
           int iterations, int threads, bool json, bool training,
-          const std::vector<std::string> &freeze) {
+          const std::vector<std::string> &freeze, double bucketMiB) {
   std::vector<Buffer> params =
       weights.empty() ? randomParams(spec, 0) : loadParams(spec, weights);
   std::vector<Buffer> inputs, outputs, prepared;
-  std::function<void()> trainingStep;
+  TrainingStep trainingStep;
   if (training)
-    trainingStep = makeTrainingStep(spec, params, batch, freeze);
+    trainingStep = makeTrainingStep(spec, params, batch, freeze, bucketMiB);
+  DataParallel *parallel = trainingStep.parallel.get();
   spec.prepare(params, prepared);
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;
@@ -326,12 +329,14 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
   // Warm up (thread pool, caches), then time each run.
   auto once = [&] {
     if (training)
-      trainingStep();
+      trainingStep.run();
     else
       runForward(spec, params, prepared, inputs, outputs);
   };
   for (int i = 0; i < 3; ++i)
     once();
+  if (parallel)
+    parallel->resetTimes();
   profile().enable(true);
   std::vector<double> times;
   double deadline = now() + 60.0;
@@ -339,10 +344,28 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     double start = now();
     once();
     times.push_back(now() - start);
-    if (now() > deadline && i >= 2)
-      break; // enough for a median on slow models
+    // Enough for a median on slow models (processes stop together).
+    int64_t enough = now() > deadline && i >= 2;
+    if (parallel && parallel->chunks() > 1)
+      enough = comm().max(enough);
+    if (enough)
+      break;
   }
   profile().enable(false);
+  // Under mpirun: the time of the steps spent computing, and waiting for
+  // the gradient sums, against summing them with nothing else running.
+  ParallelTimes split;
+  double alone = 0;
+  if (parallel) {
+    split = parallel->times();
+    alone = parallel->timeGradientSum();
+    if (comm().rank() != 0)
+      return 0;
+  }
+  double steps = std::max<double>(double(split.steps), 1);
+  double waiting = split.waiting / steps, syncing = split.synchronizing / steps;
+  double computing = split.total / steps - waiting - syncing;
+  double hidden = split.summed > 0 ? split.hidden / split.summed : 0;
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
   double median = sorted[sorted.size() / 2];
@@ -360,6 +383,14 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
     j["threads"] = threads;
     if (!training)
       j["chunk"] = spec.forwardChunk;
+    if (parallel) {
+      j["processes"] = comm().size();
+      j["compute_ms"] = computing * 1e3;
+      j["waiting_ms"] = waiting * 1e3;
+      j["batchnorm_sync_ms"] = syncing * 1e3;
+      j["gradient_sum_alone_ms"] = alone * 1e3;
+      j["hidden"] = hidden;
+    }
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (const Profile::Entry &e : profile().entries)
       layers.push_back(
@@ -378,8 +409,19 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
             << " runs\n"
             << "  median " << std::fixed << std::setprecision(3) << median * 1e3
             << " ms, min " << sorted.front() * 1e3 << " ms, "
-            << std::setprecision(1) << double(batch) / median
-            << " images/s\n\n";
+            << std::setprecision(1) << double(batch) / median << " images/s\n";
+  if (parallel) {
+    std::cout << "  " << comm().size()
+              << " processes, per step: " << std::setprecision(1)
+              << computing * 1e3 << " ms computing, " << waiting * 1e3
+              << " ms waiting for the gradient sums (and the slowest process)";
+    if (syncing > 0)
+      std::cout << ", " << syncing * 1e3 << " ms in batch-norm sums";
+    std::cout << "\n  summing all gradients alone takes " << alone * 1e3
+              << " ms; " << std::setprecision(0) << hidden * 100
+              << "% of them were summed before the backward pass ended\n";
+  }
+  std::cout << "\n";
   double total = 0;
   for (const Profile::Entry &e : profile().entries)
     total += e.seconds;
@@ -400,6 +442,31 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
   if (top.size() > 25)
     std::cout << "  … " << top.size() - 25 << " more layers\n";
   return 0;
+}
+
+/// The flags of data-parallel training (mpirun -np N, programs built with
+/// --mpi; --deterministic also alone).
+void parallelOptions(CLI::App *command, ParallelSettings &parallel) {
+  command->add_flag(
+      "--sync-bn", parallel.syncBn,
+      "Under mpirun: batch norm's batch statistics over the whole batch "
+      "(summed across the processes), not each process's share");
+  command->add_flag(
+      "--deterministic", parallel.deterministic,
+      "Weights bit-identical whatever the number of processes: each batch "
+      "is cut into --chunks chunks whose results are added in one fixed "
+      "order (implies --sync-bn)");
+  command
+      ->add_option("--chunks", parallel.chunks,
+                   "With --deterministic: chunks per batch, a power of two "
+                   "that the number of processes divides (default 8)")
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--bucket-mb", parallel.bucketMiB,
+                   "Under mpirun: MiB of gradients summed across the "
+                   "processes together, as soon as the backward pass has "
+                   "written them (default 25)")
+      ->check(CLI::PositiveNumber);
 }
 
 /// The model's value of a setting, for --help.
@@ -515,7 +582,9 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   auto threadsOption = [&](CLI::App *command) {
     command
         ->add_option("--threads", threads,
-                     "Threads that run the kernels (default: one per core); "
+                     "Threads that run the kernels (default: one per core; "
+                     "under mpirun, the cores shared by the processes on "
+                     "the machine); "
                      "an inference batch that splits evenly over them runs "
                      "as one stream of samples per thread")
         ->check(CLI::NonNegativeNumber);
@@ -592,10 +661,16 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   benchCmd->add_flag("--json", benchJson, "Print one JSON object");
   bool benchTrain = false;
   std::vector<std::string> benchFreeze;
+  double benchBucketMiB = ParallelSettings().bucketMiB;
   if (spec.trainStep) {
     benchCmd->add_flag("--train", benchTrain,
                        "Time training steps (forward, backward, update) "
                        "on random data instead of inference");
+    benchCmd
+        ->add_option("--bucket-mb", benchBucketMiB,
+                     "With --train under mpirun: MiB of gradients summed "
+                     "across the processes together (default 25)")
+        ->check(CLI::PositiveNumber);
     benchCmd
         ->add_option("--freeze", benchFreeze,
                      "With --train: keep parameters under these name "
@@ -638,6 +713,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
         ->add_option("--max-batches", trainOptions.maxBatches,
                      "Stop each epoch after this many batches")
         ->check(CLI::PositiveNumber);
+    parallelOptions(trainCmd, trainOptions.parallel);
 
     stepCmd = app.add_subcommand(
         "train-step", "One training step on given tensors: write every "
@@ -660,6 +736,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
                      "Where to write the weights after the step")
         ->required();
     stepFlags.add(*stepCmd, t, stepGiven, {"lr"});
+    parallelOptions(stepCmd, stepOptions.parallel);
   }
 
   for (CLI::App *command :
@@ -676,8 +753,13 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     return code == 0 ? 0 : 2;
   }
   int cores = std::max(1, int(std::thread::hardware_concurrency()));
-  if (threads == 0)
+  if (threads == 0) {
     threads = cores;
+    // Processes of one job on this machine share its cores.
+    if (const char *local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE"))
+      if (comm().size() > 1 && std::atoi(local) > 0)
+        threads = std::max(1, cores / std::atoi(local));
+  }
   // More threads than a few per core only wait on each other; thousands
   // exhaust the process.
   const int maxThreads = std::max(64, 4 * cores);
@@ -710,9 +792,12 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
     }
     if (*benchCmd)
       return bench(tuned, benchWeights, batch, iterations, threads, benchJson,
-                   benchTrain, benchFreeze);
+                   benchTrain, benchFreeze, benchBucketMiB);
   } catch (const Error &e) {
-    std::cerr << spec.name << ": error: " << e.what() << "\n";
+    std::cerr << spec.name << ": error: " << e.what();
+    if (comm().size() > 1)
+      std::cerr << " (" << comm().where() << ")";
+    std::cerr << "\n";
     return 1;
   }
   return 2;

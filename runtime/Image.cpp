@@ -78,7 +78,7 @@ void checkPng(const std::string &path) {
   int64_t size = in ? int64_t(in.tellg()) : 0;
   in.seekg(0);
   static const unsigned char signature[8] = {0x89, 'P',  'N',  'G',
-                                             '\r',  '\n', 0x1a, '\n'};
+                                             '\r', '\n', 0x1a, '\n'};
   unsigned char head[8];
   if (!in.read(reinterpret_cast<char *>(head), 8) ||
       !std::equal(head, head + 8, signature))

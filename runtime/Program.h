@@ -14,6 +14,7 @@
 #include <HalideBuffer.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,10 @@ struct TrainResultSpec {
   /// tensor's name in the results file of `train-step`.
   std::string label() const;
 };
+
+/// Called by a training step after step k has written results (the step
+/// numbers of ModelSpec::trainResultSteps): they are final from then on.
+using StepDone = std::function<void(int step)>;
 
 /// The hyper-parameters of one optimizer step, named as the update
 /// kernel's scalar arguments; each optimizer reads those it needs.
@@ -117,9 +122,11 @@ struct ModelSpec {
                        std::vector<Buffer> &prepared) = nullptr;
   /// `needed[k]`: whether step k runs. Steps that only lead to gradients
   /// of frozen parameters are skipped (their results are left unwritten).
+  /// `done(k)` follows each step k that writes results.
   void (*trainStep)(std::vector<Buffer> &params, std::vector<Buffer> &prepared,
                     std::vector<Buffer> &inputs, std::vector<Buffer> &results,
-                    const std::vector<bool> &needed) = nullptr;
+                    const std::vector<bool> &needed,
+                    const StepDone &done) = nullptr;
   /// For each step of trainStep, the steps whose results it reads, and for
   /// each of trainResults the step that writes it.
   std::vector<std::vector<int>> trainStepReads;

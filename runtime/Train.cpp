@@ -11,6 +11,7 @@
 #include "TrainState.h"
 
 #include "Batches.h"
+#include "Distributed.h"
 #include "Error.h"
 #include "Names.h"
 #include "Npy.h"
@@ -62,12 +63,14 @@ void update(const ModelSpec &spec, const TrainSettings &t, State &s,
 // The step
 //===----------------------------------------------------------------------===//
 
-/// The dropout masks' key: the run's seed and the step, as floats below
-/// 2^24 (exact).
-Buffer rngInput(int64_t seed, int64_t step) {
-  Buffer rng = makeBuffer({2});
+/// The dropout masks' key: the run's seed, the step, and the index in the
+/// whole batch of this process's first sample, as floats below 2^24
+/// (exact).
+Buffer rngInput(int64_t seed, int64_t step, int64_t first) {
+  Buffer rng = makeBuffer({3});
   rng.data()[0] = float(seed % (int64_t(1) << 24));
   rng.data()[1] = float(step % (int64_t(1) << 24));
+  rng.data()[2] = float(first);
   return rng;
 }
 
@@ -110,24 +113,38 @@ struct StepOutcome {
   int64_t correct = 0;
 };
 
+/// This process's part of a batch trained by several (or in chunks): the
+/// whole batch's size and where this process's samples begin in it.
+struct Part {
+  DataParallel *parallel = nullptr;
+  int64_t batch = 0, first = 0;
+};
+
 /// Runs the step, checks it, applies the optimizer and the running
 /// statistics. Throws Error naming the first non-finite tensor. The step's
 /// results (gradients, batch statistics, losses) go to `kept` when given.
 StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
                     std::vector<Buffer> &prepared, Batch &batch, double lr,
                     const std::vector<bool> &trained,
-                    std::vector<Buffer> *kept = nullptr) {
+                    std::vector<Buffer> *kept = nullptr, Part part = Part()) {
   int64_t n = batch.images.dim(batch.images.dimensions() - 1).extent();
   std::vector<Buffer> inputs = {batch.images};
   for (size_t k = 0; k < spec.lossWeights.size(); ++k)
     inputs.push_back(batch.labels);
   if (spec.trainTakesRng)
-    inputs.push_back(rngInput(t.seed, s.step));
+    inputs.push_back(rngInput(t.seed, s.step, part.first));
   std::vector<Buffer> results = resultBuffers(spec, n);
   spec.trainPrepare(s.params, prepared);
-  spec.trainStep(s.params, prepared, inputs, results,
-                 stepsNeeded(spec, trained));
+  if (part.parallel)
+    part.parallel->step(s.params, prepared, inputs, results, part.batch,
+                        stepsNeeded(spec, trained));
+  else
+    spec.trainStep(s.params, prepared, inputs, results,
+                   stepsNeeded(spec, trained), [](int) {});
   s.step += 1;
+  // The batch statistics are the whole batch's when synchronized.
+  int64_t statisticsOver =
+      part.parallel && part.parallel->syncBn() ? part.batch : n;
 
   StepOutcome outcome;
   size_t term = 0;
@@ -175,7 +192,7 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
       if (rs.name == result.of)
         momentum = rs.momentum, perSample = rs.perSample;
     // PyTorch keeps the unbiased variance.
-    double count = double(n * perSample);
+    double count = double(statisticsOver * perSample);
     double unbias = var && count > 1 ? count / (count - 1) : 1.0;
     float *running = s.params[result.param].data();
     const float *batchStat = results[r].data();
@@ -196,9 +213,11 @@ struct Validation {
   double loss = 0, top1 = 0, top5 = 0;
 };
 
+/// The validation set's loss and top-1/top-5 accuracy; processes that
+/// train together each score their share of it.
 Validation validate(const ModelSpec &spec, State &s, const Dataset &data,
                     const std::vector<int64_t> &input,
-                    const Augmentation &normalize, int64_t batch) {
+                    const Augmentation &normalize, int64_t batch, Comm &peers) {
   std::vector<Buffer> prepared;
   spec.prepare(s.params, prepared);
   std::vector<int64_t> order(data.size());
@@ -206,10 +225,11 @@ Validation validate(const ModelSpec &spec, State &s, const Dataset &data,
     order[i] = i;
   int64_t classes = elementCount(spec.outputs[0].shape);
   Validation v;
-  for (int64_t first = 0; first < data.size(); first += batch) {
-    int64_t n = std::min(batch, data.size() - first);
-    Batch b =
-        makeBatch(data, order, first, n, input, nullptr, normalize, 0, 0, 0);
+  int64_t begin = data.size() * peers.rank() / peers.size();
+  int64_t end = data.size() * (peers.rank() + 1) / peers.size();
+  for (int64_t first = begin; first < end; first += batch) {
+    int64_t n = std::min(batch, end - first);
+    Batch b = makeBatch(data, order, first, n, input, nullptr, normalize, 0, 0);
     std::vector<Buffer> inputs = {b.images}, outputs;
     for (const TensorSpec &t : spec.outputs)
       outputs.push_back(makeBuffer(t.shape, n));
@@ -235,6 +255,9 @@ Validation validate(const ModelSpec &spec, State &s, const Dataset &data,
       v.top5 += better < 5;
     }
   }
+  double sums[3] = {v.loss, v.top1, v.top5};
+  peers.sum(sums, 3);
+  v.loss = sums[0], v.top1 = sums[1], v.top5 = sums[2];
   v.loss /= double(data.size());
   v.top1 *= 100.0 / double(data.size());
   v.top5 *= 100.0 / double(data.size());
@@ -263,6 +286,71 @@ double learningRate(const TrainSettings &t, const State &s, int64_t epoch,
   if (epoch < t.warmup)
     lr *= std::min(1.0, (double(epoch) + fraction) / double(t.warmup));
   return lr;
+}
+
+/// Batch norm's running statistics, averaged over the processes when each
+/// keeps its own (without --sync-bn): before validation and checkpoints.
+void averageRunningStats(const ModelSpec &spec, State &s, Comm &peers,
+                         const DataParallel *parallel) {
+  if (peers.size() == 1 || !parallel || parallel->syncBn())
+    return;
+  std::vector<double> values;
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    if (!spec.params[i].trainable && s.params[i].data())
+      values.insert(values.end(), s.params[i].data(),
+                    s.params[i].data() + s.params[i].number_of_elements());
+  peers.sum(values.data(), int64_t(values.size()));
+  size_t at = 0;
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    if (!spec.params[i].trainable && s.params[i].data())
+      for (float &v : s.params[i])
+        v = float(values[at++] / double(peers.size()));
+}
+
+/// Every process starts from process 0's state: its initialization, or
+/// the --init or --resume file it read.
+void shareState(TrainSettings &t, State &s, Comm &peers) {
+  if (peers.size() == 1)
+    return;
+  int64_t counts[6] = {t.seed, s.epoch, s.batch, s.step, s.badEpochs, 0};
+  peers.broadcast(counts, sizeof counts);
+  t.seed = counts[0], s.epoch = counts[1], s.batch = counts[2];
+  s.step = counts[3], s.badEpochs = counts[4];
+  double reals[2] = {s.plateauLr, s.best};
+  peers.broadcast(reals, sizeof reals);
+  s.plateauLr = reals[0], s.best = reals[1];
+  auto share = [&](Buffer &b) {
+    if (b.data())
+      peers.broadcast(b.data(), int64_t(b.number_of_elements() * 4));
+  };
+  for (Buffer &b : s.params)
+    share(b);
+  for (std::vector<Buffer> &states : s.optimizer)
+    for (Buffer &b : states)
+      share(b);
+}
+
+/// Refuses to train when the processes run different programs, models,
+/// data or flags: they would wait for each other forever or silently
+/// disagree.
+void checkSameRun(const ModelSpec &spec, const TrainSettings &t,
+                  const TrainOptions &o, int64_t samples, Comm &peers) {
+  if (peers.size() == 1)
+    return;
+  uint64_t h = modelFingerprint(spec);
+  for (int64_t v :
+       {t.batch, t.epochs, o.maxBatches, samples, int64_t(o.parallel.syncBn),
+        int64_t(o.parallel.deterministic), o.parallel.chunks,
+        int64_t(o.parallel.bucketMiB * 1024)})
+    h = mixSeed(h, uint64_t(v));
+  int64_t mine = int64_t(h >> 1);
+  int64_t highest = peers.max(mine), lowest = -peers.max(-mine);
+  if (highest != lowest)
+    throw Error("the " + std::to_string(peers.size()) +
+                " processes were not started alike (program, model, "
+                "training set, --batch, --epochs, --max-batches or the "
+                "parallel flags differ); this one's fingerprint is " +
+                std::to_string(mine));
 }
 
 /// Set by SIGINT and SIGTERM: the loop saves its position and stops.
@@ -401,21 +489,24 @@ private:
 /// most five times a second.
 class ProgressLine {
 public:
-  bool shown() const { return terminal_; }
+  /// Shown by the process that reports (process 0 under mpirun).
+  explicit ProgressLine(bool reports) : terminal_(reports && isatty(2)) {}
 
+  /// After batch b: `images` of this epoch trained (by every process),
+  /// `loss` the mean loss of this process's samples.
   void update(const TrainSettings &t, int64_t epoch, int64_t b,
-              int64_t perEpoch, int64_t seen, double lossSum, double elapsed) {
+              int64_t perEpoch, int64_t images, double loss, double elapsed) {
     if (!terminal_ || (now() - lastShown_ <= 0.2 && b + 1 != perEpoch))
       return;
     lastShown_ = now();
-    double rate = double(seen) / std::max(elapsed, 1e-9);
+    double rate = double(images) / std::max(elapsed, 1e-9);
     double left = double((t.epochs - epoch) * perEpoch - b - 1) *
                   double(t.batch) / std::max(rate, 1e-9);
     std::cerr << "\repoch " << epoch + 1 << "/" << t.epochs << "  batch "
               << b + 1 << "/" << perEpoch << "  " << std::fixed
               << std::setprecision(0) << rate << " images/s  loss "
-              << std::setprecision(4) << lossSum / double(seen) << "  ETA "
-              << clock(left) << "   " << std::flush;
+              << std::setprecision(4) << loss << "  ETA " << clock(left)
+              << "   " << std::flush;
   }
 
   /// Ends the line, before other output.
@@ -425,7 +516,7 @@ public:
   }
 
 private:
-  bool terminal_ = isatty(2);
+  bool terminal_;
   double lastShown_ = 0;
 };
 
@@ -476,20 +567,31 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   TrainSettings t = o.settings; // --resume takes the checkpoint's seed
   if (spec.inputs.size() != 1 || spec.inputs[0].shape.size() != 3)
     throw Error("train needs a model with one image input [C, H, W]");
+  // Under mpirun, process 0 reads the starting state, reports and writes
+  // the files; every process trains on its share of each batch.
+  Comm &peers = comm();
+  bool leader = peers.rank() == 0;
   // Where the results go, before any work.
   std::string save = o.save.empty() ? spec.name + ".safetensors" : o.save;
-  checkWritable(save, "--save");
-  if (!o.log.empty())
-    checkWritable(o.log, "--log");
+  if (leader) {
+    checkWritable(save, "--save");
+    if (!o.log.empty())
+      checkWritable(o.log, "--log");
+  }
   const std::vector<int64_t> &input = spec.inputs[0].shape;
   TrainingData data = loadData(spec, t, o.data);
+  checkSameRun(spec, t, o, data.train.size(), peers);
 
   Augmentation augment, normalize;
   augment.cropSize = t.cropSize, augment.cropPad = t.cropPad;
   augment.hflip = t.hflip;
   normalize.mean = spec.mean, normalize.std = spec.std;
 
-  State s = startingState(spec, t, o);
+  TrainOptions starting = o;
+  if (!leader)
+    starting.init.clear(), starting.resume.clear();
+  State s = startingState(spec, t, starting);
+  shareState(t, s, peers);
   for (const std::string &prefix : t.freeze)
     if (std::none_of(
             spec.params.begin(), spec.params.end(),
@@ -504,36 +606,61 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   for (size_t i = 0; i < spec.params.size(); ++i)
     if (trained[i])
       trainedCount += elementCount(spec.params[i].shape);
-  MetricsLog metrics(o);
+  TrainOptions logged = o;
+  if (!leader)
+    logged.log.clear();
+  MetricsLog metrics(logged);
 
   if (s.epoch >= t.epochs) {
-    std::cout << spec.name << ": nothing to do: " << o.resume << " has "
-              << s.epoch << " of " << t.epochs
-              << " epochs (ask for more with --epochs)" << std::endl;
+    if (leader)
+      std::cout << spec.name << ": nothing to do: " << o.resume << " has "
+                << s.epoch << " of " << t.epochs
+                << " epochs (ask for more with --epochs)" << std::endl;
     return 0;
   }
-  int64_t perEpoch = (data.train.size() + t.batch - 1) / t.batch;
+  std::unique_ptr<DataParallel> parallel;
+  if (peers.size() > 1 || o.parallel.deterministic)
+    parallel = std::make_unique<DataParallel>(spec, peers, o.parallel, trained);
+  // A last batch too small to give every chunk a sample is left out.
+  int64_t chunks = parallel ? parallel->chunks() : 1;
+  int64_t rest = data.train.size() % t.batch;
+  int64_t perEpoch = data.train.size() / t.batch + (rest >= chunks ? 1 : 0);
+  if (perEpoch == 0)
+    throw Error(o.data + ": " + data.train.description +
+                " has fewer images "
+                "than the " +
+                std::to_string(chunks) + " chunks each batch is cut into");
   if (o.maxBatches > 0)
     perEpoch = std::min(perEpoch, o.maxBatches);
   if (s.batch > 0 && s.batch >= perEpoch)
     throw Error(o.resume + ": the checkpoint stopped after batch " +
                 std::to_string(s.batch) + " of an epoch, which has " +
                 std::to_string(perEpoch) + " batches here");
-  std::cerr << spec.name << ": training on " << data.train.description << ", "
-            << perEpoch << " batches of " << t.batch << " per epoch, "
-            << t.epochs << (t.epochs == 1 ? " epoch, " : " epochs, ")
-            << t.optimizer << " lr " << t.lr << ", " << trainedCount
-            << " trained parameters";
   std::vector<bool> needed = stepsNeeded(spec, trained);
   int64_t skipped = std::count(needed.begin(), needed.end(), false);
-  if (skipped)
-    std::cerr << " (" << skipped << " of " << needed.size()
-              << " steps skipped: they lead only to frozen gradients)";
-  std::cerr << "\n";
+  if (leader) {
+    std::cerr << spec.name << ": training on " << data.train.description << ", "
+              << perEpoch << " batches of " << t.batch << " per epoch, "
+              << t.epochs << (t.epochs == 1 ? " epoch, " : " epochs, ")
+              << t.optimizer << " lr " << t.lr << ", " << trainedCount
+              << " trained parameters";
+    if (skipped)
+      std::cerr << " (" << skipped << " of " << needed.size()
+                << " steps skipped: they lead only to frozen gradients)";
+    std::cerr << "\n";
+    if (parallel)
+      std::cerr << spec.name << ": data-parallel over " << peers.size()
+                << (peers.size() == 1 ? " process" : " processes") << ", "
+                << parallel->chunks() << " chunks per batch"
+                << (o.parallel.deterministic ? ", deterministic"
+                    : parallel->syncBn()     ? ", batch norm synchronized"
+                                             : "")
+                << "\n";
+  }
   double start = now(), lastSaved = now(), validating = 0;
   int64_t imagesDone = 0;
   std::vector<Buffer> prepared;
-  ProgressLine progress;
+  ProgressLine progress(leader);
   // Ctrl-C or a termination request: save the position, stop, resume later.
   stopRequested = 0;
   std::signal(SIGINT, requestStop);
@@ -545,25 +672,33 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   for (; s.epoch < t.epochs; ++s.epoch) {
     int64_t epoch = s.epoch;
     std::vector<int64_t> order = shuffled(data.train.size(), t.seed, epoch);
+    // Batch b's size, and this process's share of it.
+    auto batchSize = [&](int64_t b) {
+      return std::min(t.batch, data.train.size() - b * t.batch);
+    };
+    auto shareOf = [&](int64_t b) {
+      return parallel ? parallel->share(batchSize(b))
+                      : DataParallel::Share{0, batchSize(b)};
+    };
     auto load = [&](int64_t b) {
-      int64_t first = b * t.batch;
-      int64_t n = std::min(t.batch, data.train.size() - first);
-      return makeBatch(data.train, order, first, n, input, &augment, normalize,
-                       uint64_t(t.seed), epoch, b);
+      DataParallel::Share mine = shareOf(b);
+      return makeBatch(data.train, order, b * t.batch + mine.first, mine.count,
+                       input, &augment, normalize, uint64_t(t.seed), epoch);
     };
     // The next batch is prepared on a second thread while this one trains.
     std::future<Batch> next = std::async(std::launch::async, load, s.batch);
     double epochStart = now(), lossSum = 0, lr = 0;
-    int64_t correct = 0, seen = 0;
+    int64_t correct = 0, seen = 0, epochImages = 0;
     for (int64_t b = s.batch; b < perEpoch; ++b) {
       Batch batch = next.get();
       if (b + 1 < perEpoch)
         next = std::async(std::launch::async, load, b + 1);
       lr = learningRate(t, s, epoch, double(b) / double(perEpoch));
       int64_t n = int64_t(batch.classes.size());
+      Part part{parallel.get(), batchSize(b), shareOf(b).first};
       StepOutcome r;
       try {
-        r = trainOn(spec, t, s, prepared, batch, lr, trained);
+        r = trainOn(spec, t, s, prepared, batch, lr, trained, nullptr, part);
       } catch (const Error &e) {
         progress.end();
         throw Error(std::string(e.what()) + "; training stopped" +
@@ -575,46 +710,64 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
       lossSum += r.loss * double(n);
       correct += r.correct;
       seen += n;
-      imagesDone += n;
+      imagesDone += part.batch;
+      epochImages += part.batch;
       if (stopAfter >= 0 && s.step >= stopAfter)
         stopRequested = 1;
       bool last = b + 1 == perEpoch;
-      if (!last &&
-          (stopRequested || now() - lastSaved > 60.0 * o.saveMinutes)) {
+      // 2: stop (and save), 1: save; the processes decide together.
+      int64_t action = stopRequested                              ? 2
+                       : now() - lastSaved > 60.0 * o.saveMinutes ? 1
+                                                                  : 0;
+      if (parallel && peers.size() > 1 && !last)
+        action = peers.max(action);
+      if (!last && action) {
         // Within the epoch: the checkpoint holds the position, so that a
         // crash or a stop loses at most a few minutes.
         next.wait();
-        saveCheckpoint(spec, t, s, save);
+        averageRunningStats(spec, s, peers, parallel.get());
+        if (leader)
+          saveCheckpoint(spec, t, s, save);
         lastSaved = now();
-        if (stopRequested) {
+        if (action == 2) {
           progress.end();
-          std::cerr << spec.name << ": stopped in epoch " << epoch + 1
-                    << " after batch " << b + 1 << "; saved " << save
-                    << "; continue with --resume " << save << "\n";
+          if (leader)
+            std::cerr << spec.name << ": stopped in epoch " << epoch + 1
+                      << " after batch " << b + 1 << "; saved " << save
+                      << "; continue with --resume " << save << "\n";
           return 130;
         }
       }
-      progress.update(t, epoch, b, perEpoch, seen, lossSum, now() - epochStart);
+      progress.update(t, epoch, b, perEpoch, epochImages,
+                      lossSum / double(seen), now() - epochStart);
     }
     progress.end();
-    double trainLoss = lossSum / double(std::max<int64_t>(seen, 1));
-    double trainTop1 =
-        100.0 * double(correct) / double(std::max<int64_t>(seen, 1));
+    // The epoch's training metrics over every process's samples.
+    double sums[3] = {lossSum, double(correct), double(seen)};
+    peers.sum(sums, 3);
+    double trainLoss = sums[0] / std::max(sums[2], 1.0);
+    double trainTop1 = 100.0 * sums[1] / std::max(sums[2], 1.0);
+    averageRunningStats(spec, s, peers, parallel.get());
     Validation v;
     if (data.validation) {
       double validationStart = now();
       v = validate(spec, s, data.test, input, normalize,
-                   std::max<int64_t>(t.batch, 64));
+                   std::max<int64_t>(t.batch, 64), peers);
       validating += now() - validationStart;
     }
     endEpochSchedule(t, s, data.validation ? v.loss : trainLoss);
-    saveEpochCheckpoint(spec, t, s, save);
+    if (leader)
+      saveEpochCheckpoint(spec, t, s, save);
+    s.batch = 0; // on every process: the next epoch starts at its beginning
     lastSaved = now();
     double seconds = now() - start;
-    printEpoch(t, epoch, trainLoss, trainTop1, data.validation ? &v : nullptr,
-               lr, seconds);
+    if (leader)
+      printEpoch(t, epoch, trainLoss, trainTop1, data.validation ? &v : nullptr,
+                 lr, seconds);
     metrics.row(epoch + 1, s.step, trainLoss, trainTop1, v, lr, seconds);
   }
+  if (!leader)
+    return 0;
   double seconds = now() - start;
   // The rate counts the time spent training, not validating.
   std::cout << spec.name << ": trained " << imagesDone << " images in "
@@ -629,38 +782,58 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
   return 0;
 }
 
-std::function<void()> makeTrainingStep(const ModelSpec &spec,
-                                       const std::vector<Buffer> &params,
-                                       int64_t batch,
-                                       const std::vector<std::string> &freeze) {
+TrainingStep makeTrainingStep(const ModelSpec &spec,
+                              const std::vector<Buffer> &params, int64_t batch,
+                              const std::vector<std::string> &freeze,
+                              double bucketMiB) {
   auto s = std::make_shared<State>();
   for (const Buffer &p : params)
     s->params.push_back(p.data() ? p.copy() : Buffer());
   allocateOptimizer(spec, *s);
+  std::vector<bool> trained = trainedParams(spec, freeze);
+  TrainingStep step;
+  Part part{nullptr, batch, 0};
+  int64_t count = batch;
+  if (comm().size() > 1) {
+    ParallelSettings settings;
+    settings.bucketMiB = bucketMiB;
+    step.parallel =
+        std::make_shared<DataParallel>(spec, comm(), settings, trained);
+    if (batch < step.parallel->chunks())
+      throw Error("--batch " + std::to_string(batch) + " is smaller than the " +
+                  std::to_string(comm().size()) + " processes");
+    DataParallel::Share mine = step.parallel->share(batch);
+    part = Part{step.parallel.get(), batch, mine.first};
+    count = mine.count;
+  }
   const std::vector<int64_t> &input = spec.inputs[0].shape;
   int64_t classes = elementCount(spec.outputs[0].shape);
   auto data = std::make_shared<Dataset>(
-      syntheticDataset(input, classes, batch, uint64_t(spec.train.seed)));
-  std::vector<int64_t> order(batch);
-  for (int64_t i = 0; i < batch; ++i)
+      syntheticDataset(input, classes, count, uint64_t(spec.train.seed)));
+  std::vector<int64_t> order(count);
+  for (int64_t i = 0; i < count; ++i)
     order[i] = i;
-  auto b = std::make_shared<Batch>(makeBatch(*data, order, 0, batch, input,
-                                             nullptr, Augmentation(), 0, 0, 0));
+  auto b = std::make_shared<Batch>(
+      makeBatch(*data, order, 0, count, input, nullptr, Augmentation(), 0, 0));
   auto prepared = std::make_shared<std::vector<Buffer>>();
-  std::vector<bool> trained = trainedParams(spec, freeze);
   TrainSettings t = spec.train;
   // A tiny learning rate keeps random weights from diverging over many
   // timed steps; the work is the same.
   t.lr = 1e-6;
-  return [&spec, s, b, prepared, trained, t] {
-    trainOn(spec, t, *s, *prepared, *b, t.lr, trained);
+  step.run = [&spec, s, b, prepared, trained, t, part] {
+    trainOn(spec, t, *s, *prepared, *b, t.lr, trained, nullptr, part);
   };
+  return step;
 }
 
 int trainStep(const ModelSpec &spec, const StepOptions &o) {
   const TrainSettings &t = o.settings;
-  checkWritable(o.results, "--results");
-  checkWritable(o.updated, "--updated");
+  Comm &peers = comm();
+  bool leader = peers.rank() == 0;
+  if (leader) {
+    checkWritable(o.results, "--results");
+    checkWritable(o.updated, "--updated");
+  }
   State s;
   s.params = loadParams(spec, o.weights);
   allocateOptimizer(spec, s);
@@ -674,17 +847,33 @@ int trainStep(const ModelSpec &spec, const StepOptions &o) {
   if (y.shape != std::vector<int64_t>{n})
     throw Error(o.labels + ": labels must have shape [" + std::to_string(n) +
                 "], got " + shapeText(y.shape));
-  Batch batch;
-  batch.images = makeBuffer(spec.inputs[0].shape, n);
-  std::memcpy(batch.images.data(), x.data.data(), x.data.size() * 4);
-  batch.labels = makeBuffer({}, n);
-  for (int64_t i = 0; i < n; ++i) {
-    batch.labels.data()[i] = y.data[i];
-    batch.classes.push_back(int32_t(y.data[i]));
-  }
   std::vector<bool> trained = trainedParams(spec, {});
+  std::unique_ptr<DataParallel> parallel;
+  DataParallel::Share mine{0, n};
+  if (peers.size() > 1 || o.parallel.deterministic) {
+    parallel = std::make_unique<DataParallel>(spec, peers, o.parallel, trained);
+    if (n < parallel->chunks())
+      throw Error(o.input + ": " + std::to_string(n) +
+                  " samples cannot be cut into " +
+                  std::to_string(parallel->chunks()) + " chunks");
+    mine = parallel->share(n);
+  }
+  int64_t per = elementCount(spec.inputs[0].shape);
+  Batch batch;
+  batch.images = makeBuffer(spec.inputs[0].shape, mine.count);
+  std::memcpy(batch.images.data(), x.data.data() + mine.first * per,
+              size_t(mine.count * per) * 4);
+  batch.labels = makeBuffer({}, mine.count);
+  for (int64_t i = 0; i < mine.count; ++i) {
+    batch.labels.data()[i] = y.data[size_t(mine.first + i)];
+    batch.classes.push_back(int32_t(y.data[size_t(mine.first + i)]));
+  }
   std::vector<Buffer> results, prepared;
-  StepOutcome r = trainOn(spec, t, s, prepared, batch, t.lr, trained, &results);
+  StepOutcome r = trainOn(spec, t, s, prepared, batch, t.lr, trained, &results,
+                          Part{parallel.get(), n, mine.first});
+  averageRunningStats(spec, s, peers, parallel.get());
+  if (!leader)
+    return 0;
   std::vector<NamedTensor> out;
   for (size_t r = 0; r < results.size(); ++r) {
     NamedTensor nt{spec.trainResults[r].label(), {}, {}};

@@ -13,7 +13,8 @@ struct BuildOptions {
   std::string projectDir; // --emit-project: a folder that builds alone
   std::string source;     // the .nn file, for the program's info
   bool training = false;  // a training program (needs a train section)
-  bool verbose = false;   // print each kernel and the compiler command
+  bool mpi = false;     // training: links Open MPI, data-parallel under mpirun
+  bool verbose = false; // print each kernel and the compiler command
 };
 
 } // namespace netc::codegen

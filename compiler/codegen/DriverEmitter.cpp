@@ -285,6 +285,46 @@ void emitCall(std::ostringstream &os, const FunctionText &names,
   os << callText(indent, "run", args);
 }
 
+/// What follows training step k: the results it wrote that other tensors
+/// hold are copied out at once, and done(k) tells the caller that step k's
+/// results are final (distributed training starts reducing them).
+std::vector<std::string> afterStep(const FunctionText &names,
+                                   const PlanStep &step, size_t k,
+                                   const FunctionPlan &f) {
+  std::vector<std::string> after;
+  bool writesResult = false;
+  for (size_t i = 0; i < f.results.size(); ++i) {
+    TensorRef out = TensorRef::of(TensorRef::Kind::Output, i);
+    if (f.results[i] == step.result && step.result != out)
+      after.push_back(names.name(out) + ".copy_from(" +
+                      names.name(step.result) + ");");
+    writesResult |= f.results[i] == step.result;
+  }
+  if (writesResult)
+    after.push_back("done(" + std::to_string(k) + ");");
+  return after;
+}
+
+/// A kernel call; in training, run only when needed[k] unless it always
+/// runs, and followed by afterStep's lines.
+void emitKernelStep(std::ostringstream &os, const FunctionText &names,
+                    const PlanStep &step, size_t k, const Signature &how,
+                    const FunctionPlan &f) {
+  bool training = !how.always.empty();
+  std::vector<std::string> after;
+  if (training)
+    after = afterStep(names, step, k, f);
+  bool guarded = training && !how.always[k];
+  std::string indent = guarded ? "    " : "  ";
+  if (guarded)
+    os << "  if (needed[" << k << "])" << (after.empty() ? "\n" : " {\n");
+  emitCall(os, names, step, indent.c_str());
+  for (const std::string &line : after)
+    os << indent << line << "\n";
+  if (guarded && !after.empty())
+    os << "  }\n";
+}
+
 /// `prepareName(p, q)`: the steps on parameters alone; `runName(p, q, in,
 /// out)`: the steps of one run over a batch. With `always` (training), the
 /// other kernels run only when `needed` says so.
@@ -316,8 +356,10 @@ void emitFunction(std::ostringstream &os, const ProgramPlan &plan,
   os << how.runComment << "static void " << how.runName
      << "(std::vector<Buffer> &p, std::vector<Buffer> &q,\n"
      << pad << "std::vector<Buffer> &in, std::vector<Buffer> &out"
-     << (how.always.empty() ? ""
-                            : ",\n" + pad + "const std::vector<bool> &needed")
+     << (how.always.empty()
+             ? ""
+             : ",\n" + pad + "const std::vector<bool> &needed,\n" + pad +
+                   "const netc::rt::StepDone &done")
      << ") {\n"
      << "  const int64_t N = in[0].dim(in[0].dimensions() - 1).extent();\n";
   std::ostringstream declarations;
@@ -382,18 +424,20 @@ void emitFunction(std::ostringstream &os, const ProgramPlan &plan,
       else if (step.result.kind != Kind::Output)
         os << "  Buffer " << result << " = makeBuffer({"
            << shapeList(step.shape) << "});\n";
-      if (!how.always.empty() && !how.always[k]) {
-        os << "  if (needed[" << k << "])\n";
-        emitCall(os, names, step, "    ");
-      } else {
-        emitCall(os, names, step, "  ");
-      }
+      emitKernelStep(os, names, step, k, how, f);
       break;
     }
+    if (step.kind != PlanStep::Kind::Kernel && !how.always.empty())
+      for (const std::string &line : afterStep(names, step, k, f))
+        os << "  " << line << "\n";
   }
   os << "\n";
   for (size_t i = 0; i < f.results.size(); ++i)
-    if (f.results[i] != TensorRef::of(Kind::Output, i))
+    if (f.results[i] != TensorRef::of(Kind::Output, i) &&
+        (how.always.empty() ||
+         std::none_of(f.steps.begin(), f.steps.end(), [&](const PlanStep &s) {
+           return s.result == f.results[i];
+         })))
       os << "  " << names.name(TensorRef::of(Kind::Output, i)) << ".copy_from("
          << names.name(f.results[i]) << ");\n";
   os << "}\n\n";
@@ -557,7 +601,7 @@ void emitTraining(std::ostringstream &os, const ProgramPlan &plan) {
        << number(rs.momentum) << ", " << rs.perSample << "});\n";
   if (tp.takesRng)
     os << "  spec.trainTakesRng = true; // dropout masks: in.back() is (seed, "
-          "step)\n";
+          "step, first sample)\n";
   // What each step reads: the program skips the steps that only lead to
   // gradients of parameters frozen at run time.
   std::vector<std::vector<int>> reads = stepReads(tp.step);
@@ -588,6 +632,8 @@ std::string emitDriver(const ProgramPlan &plan) {
      << "// Kernels compiled for " << plan.target << ".\n"
      << "// Rebuild with `netc build` rather than editing this file.\n\n"
      << "#include \"Program.h\"\n";
+  if (plan.mpi)
+    os << "#include \"MpiComm.h\"\n";
   for (const std::string &header : plan.kernelHeaders)
     os << "#include \"" << header << "\"\n";
   os << "\nusing netc::rt::Buffer;\n"
@@ -644,7 +690,8 @@ std::string emitDriver(const ProgramPlan &plan) {
     }
     if (tp.takesRng) {
       train.inputNames.push_back("dropout_key");
-      train.inputShapes.push_back("[2]: the seed and the step");
+      train.inputShapes.push_back(
+          "[3]: the seed, the step, the batch's first sample");
     }
     for (const TrainResult &r : tp.results) {
       train.resultNames.push_back(resultName(r));
@@ -659,8 +706,11 @@ std::string emitDriver(const ProgramPlan &plan) {
     emitOptimizer(os, plan);
   }
 
-  os << "int main(int argc, char **argv) {\n"
-     << "  netc::rt::ModelSpec spec;\n"
+  os << "int main(int argc, char **argv) {\n";
+  if (plan.mpi)
+    os << "  // Under mpirun: one of the processes that train data-parallel.\n"
+       << "  netc::rt::MpiSession mpi(argc, argv);\n";
+  os << "  netc::rt::ModelSpec spec;\n"
      << "  spec.name = " << quoted(plan.model) << ";\n"
      << "  spec.source = " << quoted(plan.source) << ";\n"
      << "  spec.target = " << quoted(plan.target) << ";\n";
@@ -697,7 +747,9 @@ std::string emitDriver(const ProgramPlan &plan) {
      << "; // samples per call of forward: activations within 48 MiB\n";
   os << "  spec.prepare = prepare;\n"
      << "  spec.forward = forward;\n"
-     << "  return netc::rt::runProgram(argc, argv, spec);\n"
+     << (plan.mpi ? "  return mpi.finish(netc::rt::runProgram(argc, argv, "
+                    "spec));\n"
+                  : "  return netc::rt::runProgram(argc, argv, spec);\n")
      << "}\n";
   return os.str();
 }

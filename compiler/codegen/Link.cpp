@@ -2,6 +2,7 @@
 
 #include "compiler/codegen/Link.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -40,7 +41,8 @@ int runCommand(const std::vector<std::string> &argv, std::string &error) {
 bool linkProgram(const std::string &mainFile,
                  const std::vector<std::string> &objects,
                  const std::string &kernelDir, const std::string &runtimeObject,
-                 const std::string &output, bool verbose, std::ostream &log) {
+                 const std::string &output, bool mpi, bool verbose,
+                 std::ostream &log) {
   const char *cxx = std::getenv("CXX");
   std::vector<std::string> argv = {cxx && *cxx ? cxx : "c++",
                                    "-std=c++17",
@@ -51,10 +53,31 @@ bool linkProgram(const std::string &mainFile,
                                    NETC_HALIDE_INCLUDE_DIR,
                                    mainFile};
   argv.insert(argv.end(), objects.begin(), objects.end());
+  if (mpi) {
+#ifdef NETC_MPI_RUNTIME_LIBRARY
+    // Before netc's runtime, which it calls.
+    argv.push_back(NETC_MPI_RUNTIME_LIBRARY);
+#else
+    log << "netc: error: --mpi: this netc was built without Open MPI "
+           "(Debian: libopenmpi-dev); rebuild it with Open MPI installed\n";
+    return false;
+#endif
+  }
   for (const char *arg :
        {runtimeObject.c_str(), NETC_RUNTIME_LIBRARY, NETC_JPEG_LIBRARY,
         "-lpthread", "-ldl", "-lm", "-o", output.c_str()})
     argv.push_back(arg);
+#ifdef NETC_MPI_LIBRARIES
+  if (mpi) {
+    std::string libraries = NETC_MPI_LIBRARIES; // a CMake list
+    for (size_t start = 0; start <= libraries.size();) {
+      size_t end = std::min(libraries.find(';', start), libraries.size());
+      if (end > start)
+        argv.insert(argv.end() - 2, libraries.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+#endif
   if (verbose) {
     log << "netc:";
     for (const std::string &arg : argv)

@@ -14,10 +14,11 @@ int runCommand(const std::vector<std::string> &argv, std::string &error);
 
 /// Compiles the driver `mainFile` and links it with the kernel objects,
 /// Halide's runtime object and netc's runtime library into `output`, with
-/// $CXX (else c++).
+/// $CXX (else c++); with `mpi`, also netc's MPI runtime and Open MPI.
 bool linkProgram(const std::string &mainFile,
                  const std::vector<std::string> &objects,
                  const std::string &kernelDir, const std::string &runtimeObject,
-                 const std::string &output, bool verbose, std::ostream &log);
+                 const std::string &output, bool mpi, bool verbose,
+                 std::ostream &log);
 
 } // namespace netc::codegen

@@ -145,6 +145,7 @@ struct ProgramPlan {
   bool scoresAreDistances = false;         // the first output is rbf-like
   FunctionPlan forward;
   bool training = false;
+  bool mpi = false; // links Open MPI: data-parallel training under mpirun
   TrainPlan train;
   std::vector<std::string> kernelHeaders;
 };

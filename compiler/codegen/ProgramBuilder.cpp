@@ -91,8 +91,8 @@ bool writeProgram(const ProgramPlan &plan, const Planner &planner,
   std::string mainFile = work + "/" + plan.model + "_main.cpp";
   std::ofstream(mainFile) << emitDriver(plan);
   if (!linkProgram(mainFile, planner.objects(), compiler.cacheDirectory(),
-                   compiler.runtimeObject(), options.output, options.verbose,
-                   log)) {
+                   compiler.runtimeObject(), options.output, plan.mpi,
+                   options.verbose, log)) {
     if (temporary)
       log << "netc: note: the driver is kept in " << work << "\n";
     return false;
@@ -124,6 +124,7 @@ bool buildProgram(mlir::ModuleOp module, mlir::ModuleOp trainModule,
       target);
 
   ProgramPlan plan = describeModel(graph, options.source, target);
+  plan.mpi = options.mpi;
   Planner planner(plan, compiler, options.verbose, log);
   auto start = std::chrono::steady_clock::now();
   if (!planner.planFunction(func, plan.forward))

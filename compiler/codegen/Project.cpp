@@ -44,6 +44,9 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
     return false;
   for (const auto &entry : fs::directory_iterator(NETC_RUNTIME_INCLUDE_DIR)) {
     std::string ext = entry.path().extension().string();
+    // Open MPI's side only for --mpi programs.
+    if (!plan.mpi && entry.path().stem() == "MpiComm")
+      continue;
     if ((ext == ".h" || ext == ".cpp") &&
         !copy(entry.path(),
               fs::path(dir) / "runtime" / entry.path().filename()))
@@ -72,6 +75,10 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
       << "find_package(Threads REQUIRED)\n"
       << "# JPEG images: libjpeg-turbo (Debian: libjpeg62-turbo-dev).\n"
       << "find_package(JPEG REQUIRED)\n"
+      << (plan.mpi ? "# Data-parallel training: Open MPI (Debian: "
+                     "libopenmpi-dev).\nfind_package(MPI REQUIRED COMPONENTS "
+                     "C)\n"
+                   : "")
       << "file(GLOB runtime_sources runtime/*.cpp)\n"
       << "add_executable(" << plan.model << "\n  " << plan.model
       << "_main.cpp\n  ${runtime_sources}\n"
@@ -79,7 +86,8 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
       << "target_include_directories(" << plan.model
       << " PRIVATE runtime kernels include)\n"
       << "target_link_libraries(" << plan.model
-      << " PRIVATE Threads::Threads JPEG::JPEG ${CMAKE_DL_LIBS} m)\n";
+      << " PRIVATE Threads::Threads JPEG::JPEG ${CMAKE_DL_LIBS} m"
+      << (plan.mpi ? " MPI::MPI_C" : "") << ")\n";
   log << "netc: wrote the project " << dir << "\n";
   return true;
 }

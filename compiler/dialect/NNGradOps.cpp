@@ -230,7 +230,7 @@ FailureOr<Shape> ReshapeOp::inferResultShape() {
 }
 
 FailureOr<Shape> DropoutTrainOp::inferResultShape() {
-  if (failed(expectParam(*this, getRng(), {2}, "rng")))
+  if (failed(expectParam(*this, getRng(), {3}, "rng")))
     return failure();
   double p = getP().convertToDouble();
   if (!(p >= 0 && p < 1))

@@ -53,8 +53,10 @@ def NN_DropoutTrainOp : NN_LayerOp<"dropout_train"> {
   let summary = "Dropout in training: a counter-based mask, scaled by 1/(1-p)";
   let description = [{
     Keeps element i when hash(seed, step, salt, i) >= p 2^32, where `rng`
-    holds the run's seed and the step (floats below 2^24) and `salt` tells
-    the dropout layers of a model apart. The mask is a function of these
+    holds the run's seed, the step and the index in the whole batch of this
+    batch's first sample (floats below 2^24; i counts from that sample, so
+    that a batch split over processes draws the masks of the whole), and
+    `salt` tells the dropout layers of a model apart. The mask is a function of these
     alone, so the backward pass recomputes it: the gradient of
     `dropout_train(x)` is `dropout_train(grad)` with the same operands.
   }];

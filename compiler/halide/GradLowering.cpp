@@ -658,14 +658,16 @@ void lowerDropoutTrain(DropoutTrainOp op, LoweredOp &k) {
   k.args = {input, rng};
   std::vector<Var> vars = varsFor(shape.size());
   std::vector<Expr> here(vars.begin(), vars.end());
-  // The element's index in the batch, NCHW order.
-  Expr index = vars.back();
+  // The element's index in the whole batch, NCHW order: this batch may be
+  // one process's share, starting at sample rng(2).
+  Expr index = cast<uint32_t>(vars.back() + cast<int>(rng(2)));
   for (size_t d = 1; d < shape.size(); ++d)
-    index = index * int(shape[d]) + vars[shape.size() - 1 - d];
+    index = index * Expr(uint32_t(shape[d])) +
+            cast<uint32_t>(vars[shape.size() - 1 - d]);
   Expr seed = cast<uint32_t>(rng(0)), step = cast<uint32_t>(rng(1));
   Expr salt = Expr(uint32_t(op.getSaltAttr().getInt()));
   Expr key = mix32(seed ^ mix32(step ^ mix32(salt)));
-  Expr h = mix32(mix32(cast<uint32_t>(index) ^ key) + key);
+  Expr h = mix32(mix32(index ^ key) + key);
   double p = op.getP().convertToDouble();
   Expr threshold = Expr(uint32_t(p * 4294967296.0));
   defineOutput(

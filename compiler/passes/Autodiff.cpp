@@ -103,12 +103,12 @@ struct AutodiffPass : netc::nn::impl::NNAutodiffBase<AutodiffPass> {
     SmallVector<Value> results;
     SmallVector<Attribute> names;
     SmallVector<std::pair<std::string, Value>> statistics;
-    Value rng; // the seed and step of the dropout masks, when there are any
+    Value rng; // the dropout masks' seed, step and first sample, if any
     int64_t salt = 0;
     for (Operation &op : forward.getBody().front().without_terminator()) {
       if (auto drop = dyn_cast<DropoutOp>(op)) {
         if (!rng) {
-          rng = entry->addArgument(RankedTensorType::get({2}, b.getF32Type()),
+          rng = entry->addArgument(RankedTensorType::get({3}, b.getF32Type()),
                                    drop.getLoc());
           argTypes.push_back(rng.getType());
         }

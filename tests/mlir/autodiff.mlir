@@ -89,7 +89,7 @@ func.func @forward(%x: tensor<?x4x3x3xf32>) -> (tensor<?x4xf32> {nn.name = "logi
 }
 
 // CHECK-LABEL: func.func @train
-// CHECK-SAME: %[[RNG:[a-z0-9]+]]: tensor<2xf32> {nn.name = "rng"}
+// CHECK-SAME: %[[RNG:[a-z0-9]+]]: tensor<3xf32> {nn.name = "rng"}
 // CHECK: %[[LRN:.*]] = nn.lrn
 // CHECK: nn.dropout_train %[[LRN]], %[[RNG]] {p = 5.000000e-01 : f64, salt = 0 : i64}
 // CHECK: nn.dropout_train %{{.*}}, %[[RNG]] {p = 2.000000e-01 : f64, salt = 1 : i64}

@@ -101,13 +101,15 @@ def relative(got, ref):
     return float(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-12))
 
 
-def check(netc, name, workdir, batch, size=None):
+def check(netc, name, workdir, batch, size=None, parallel=([], [])):
     source = os.path.join(EXAMPLES, name + ".nn")
     if not os.path.exists(source):
         source = os.path.join(TRAINING, name + ".nn")
     params = ["-p", f"size={size}"] if size else []
     program = os.path.join(workdir, name)
-    build = subprocess.run([netc, "build", source, "--train", "-o", program] + params,
+    launch, step_flags = parallel  # mpirun and its arguments; train-step's flags
+    mpi = ["--mpi"] if launch else []
+    build = subprocess.run([netc, "build", source, "--train", "-o", program] + mpi + params,
                            capture_output=True, text=True)
     if build.returncode != 0:
         return [f"netc build --train failed:\n{build.stderr}"]
@@ -142,10 +144,10 @@ def check(netc, name, workdir, batch, size=None):
     np.save(os.path.join(workdir, "labels.npy"), labels.numpy().astype(np.float32))
     results = os.path.join(workdir, "results.safetensors")
     updated = os.path.join(workdir, "updated.safetensors")
-    run = subprocess.run([program, "train-step", "--weights", weights,
+    run = subprocess.run(launch + [program, "--threads", "1", "train-step", "--weights", weights,
                           "--input", os.path.join(workdir, "x.npy"),
                           "--labels", os.path.join(workdir, "labels.npy"),
-                          "--results", results, "--updated", updated],
+                          "--results", results, "--updated", updated] + step_flags,
                          capture_output=True, text=True)
     if run.returncode != 0:
         return [f"train-step failed: {run.stderr}"]
@@ -198,6 +200,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--netc", required=True)
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--chunks", type=int, default=0,
+                        help="the step of the whole batch computed in this many "
+                        "chunks (--deterministic)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="... by this many processes (mpirun; --sync-bn "
+                        "unless --chunks)")
     parser.add_argument("models", nargs="*", default=list(CASES),
                         help="MODEL or MODEL:SIZE")
     args = parser.parse_args()
@@ -207,7 +215,16 @@ def main():
         for case in args.models:
             name, _, size = case.partition(":")
             size = int(size) if size else CASES.get(name)
-            problems = check(args.netc, name, workdir, args.batch, size)
+            launch, flags = [], []
+            if args.processes > 1:
+                launch = ["mpirun", "--allow-run-as-root", "--oversubscribe",
+                          "-np", str(args.processes)]
+                if not args.chunks:
+                    flags.append("--sync-bn")
+            if args.chunks:
+                flags += ["--deterministic", "--chunks", str(args.chunks)]
+            problems = check(args.netc, name, workdir, args.batch, size,
+                             (launch, flags))
             tally.record(name, problems, limit=8)
     return tally.summary()
 

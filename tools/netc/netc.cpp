@@ -126,6 +126,12 @@ int main(int argc, char **argv) {
                   "Build a training program: `OUT train` runs the train "
                   "section, and infer, eval, bench and info work as in "
                   "inference programs");
+  build
+      ->add_flag("--mpi", buildOptions.mpi,
+                 "With --train: link Open MPI, so that `mpirun -np N OUT train "
+                 "...` trains data-parallel over N processes (docs/"
+                 "distributed.md)")
+      ->needs("--train");
   build->add_flag("-v,--verbose", buildOptions.verbose,
                   "Print each kernel and the compiler command");
 

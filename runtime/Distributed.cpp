@@ -64,7 +64,6 @@ struct DataParallel::Impl {
   std::vector<int> bucketOf; // per result, -1: none
 
   // The current step.
-  int64_t n = 0;
   std::vector<float> weights; // of this process's chunks
   ParallelTimes *times = nullptr;
 
@@ -275,7 +274,6 @@ void DataParallel::step(std::vector<Buffer> &params,
     throw Error("a batch of " + std::to_string(n) + " cannot be cut into " +
                 std::to_string(m.K) + " chunks");
   double start = now();
-  m.n = n;
   m.times = &times_;
   m.failed = false;
   m.arrived = 0;

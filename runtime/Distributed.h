@@ -80,9 +80,8 @@ public:
   /// running: what the buckets' overlap hides (bench).
   double timeGradientSum();
 
-  /// The weighted sum of `value` (count floats, this chunk's value times
-  /// its weight) over the chunks, in the deterministic order; every chunk's
-  /// `value` receives it. Called by each of this process's chunk workers.
+  /// The chunks, buckets and the combining of their values
+  /// (Distributed.cpp).
   struct Impl;
 
 private:

@@ -39,7 +39,7 @@ public:
   static constexpr int64_t kMaxListLength = 1000000;
   static constexpr int64_t kMaxStringLength = 65536;
   /// What all string and list concatenations may build together.
-  static constexpr int64_t kMaxValueBytes = int64_t(64) << 20;
+  static constexpr int64_t kMaxValueBytes = int64_t(16) << 20;
   static constexpr int kMaxCallDepth = 100;
 
 private:

@@ -26,11 +26,14 @@ mkdir -p "$out"
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=undefined)
 
-# Rebuilt when a source it is made of changed.
+# Rebuilt when a source it is made of, or a header beside one, changed.
 build() { # NAME SOURCES…
   local name=$1
   shift
-  if [[ ! -x $out/$name ]] || [[ -n $(find "$@" "$0" -newer "$out/$name" 2>/dev/null) ]]; then
+  local headers=()
+  for source in "$@"; do headers+=("$(dirname "$source")"/*.h); done
+  if [[ ! -x $out/$name ]] ||
+     [[ -n $(find "$@" "${headers[@]}" "$0" -newer "$out/$name" 2>/dev/null) ]]; then
     echo "fuzz: building $name with clang++-14"
     local sources=() stb=()
     for source in "$@"; do

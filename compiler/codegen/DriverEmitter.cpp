@@ -272,16 +272,18 @@ void emitCall(std::ostringstream &os, const FunctionText &names,
               const PlanStep &step, const char *indent) {
   std::vector<std::string> args = {quoted(step.layer), quoted(step.op),
                                    step.symbol};
-  auto viewed = [&](const TensorRef &ref, const std::vector<int64_t> &view) {
+  auto viewed = [&](const TensorRef &ref, const std::vector<int64_t> &view,
+                    const char *how) {
     return view.empty() ? names.name(ref)
-                        : "netc::rt::reshape(" + names.name(ref) + ", {" +
+                        : std::string(how) + "(" + names.name(ref) + ", {" +
                               shapeList(view) + "}, N)";
   };
   for (size_t i = 0; i < step.args.size(); ++i)
-    args.push_back(viewed(step.args[i], i < step.argViews.size()
-                                            ? step.argViews[i]
-                                            : std::vector<int64_t>()));
-  args.push_back(viewed(step.result, step.resultView));
+    args.push_back(viewed(step.args[i],
+                          i < step.argViews.size() ? step.argViews[i]
+                                                   : std::vector<int64_t>(),
+                          "netc::rt::reshape"));
+  args.push_back(viewed(step.result, step.resultView, "netc::rt::ResultView"));
   os << callText(indent, "run", args);
 }
 
@@ -296,7 +298,7 @@ std::vector<std::string> afterStep(const FunctionText &names,
   for (size_t i = 0; i < f.results.size(); ++i) {
     TensorRef out = TensorRef::of(TensorRef::Kind::Output, i);
     if (f.results[i] == step.result && step.result != out)
-      after.push_back(names.name(out) + ".copy_from(" +
+      after.push_back("netc::rt::copyInto(" + names.name(out) + ", " +
                       names.name(step.result) + ");");
     writesResult |= f.results[i] == step.result;
   }
@@ -438,9 +440,19 @@ void emitFunction(std::ostringstream &os, const ProgramPlan &plan,
          std::none_of(f.steps.begin(), f.steps.end(), [&](const PlanStep &s) {
            return s.result == f.results[i];
          })))
-      os << "  " << names.name(TensorRef::of(Kind::Output, i)) << ".copy_from("
+      os << "  netc::rt::copyInto("
+         << names.name(TensorRef::of(Kind::Output, i)) << ", "
          << names.name(f.results[i]) << ");\n";
   os << "}\n\n";
+}
+
+/// "cuda" or "opencl" when the target runs kernels on a GPU, else null.
+const char *deviceApi(const std::string &target) {
+  if (target.find("-cuda") != std::string::npos)
+    return "cuda";
+  if (target.find("-opencl") != std::string::npos)
+    return "opencl";
+  return nullptr;
 }
 
 std::string resultName(const TrainResult &r) {
@@ -634,6 +646,10 @@ std::string emitDriver(const ProgramPlan &plan) {
      << "#include \"Program.h\"\n";
   if (plan.mpi)
     os << "#include \"MpiComm.h\"\n";
+  const char *device = deviceApi(plan.target);
+  if (device)
+    os << "#include <HalideRuntime"
+       << (std::string(device) == "cuda" ? "Cuda" : "OpenCL") << ".h>\n";
   for (const std::string &header : plan.kernelHeaders)
     os << "#include \"" << header << "\"\n";
   os << "\nusing netc::rt::Buffer;\n"
@@ -745,6 +761,9 @@ std::string emitDriver(const ProgramPlan &plan) {
   os << "  spec.forwardChunk = "
      << std::max<int64_t>(1, chunkBytes / sampleBytes)
      << "; // samples per call of forward: activations within 48 MiB\n";
+  if (device)
+    os << "  spec.device = halide_" << device
+       << "_device_interface; // the kernels run on the GPU\n";
   os << "  spec.prepare = prepare;\n"
      << "  spec.forward = forward;\n"
      << (plan.mpi ? "  return mpi.finish(netc::rt::runProgram(argc, argv, "

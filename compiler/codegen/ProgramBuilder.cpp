@@ -118,6 +118,12 @@ bool buildProgram(mlir::ModuleOp module, mlir::ModuleOp trainModule,
   Halide::Target target = options.target == "host"
                               ? Halide::get_host_target()
                               : Halide::Target(options.target);
+  if (options.mpi && target.has_gpu_feature()) {
+    log << "netc: error: --mpi: data-parallel training runs on CPUs for now; "
+           "build without --target "
+        << options.target << " (one process trains on a GPU)\n";
+    return false;
+  }
   halide::KernelCompiler compiler(
       options.cacheDir.empty() ? halide::KernelCompiler::defaultCacheDir()
                                : options.cacheDir,

@@ -52,7 +52,8 @@ bool writeProject(const std::string &dir, const ProgramPlan &plan,
               fs::path(dir) / "runtime" / entry.path().filename()))
       return false;
   }
-  for (const char *header : {"HalideBuffer.h", "HalideRuntime.h"})
+  for (const char *header : {"HalideBuffer.h", "HalideRuntime.h",
+                             "HalideRuntimeCuda.h", "HalideRuntimeOpenCL.h"})
     if (!copy(fs::path(NETC_HALIDE_INCLUDE_DIR) / header,
               fs::path(dir) / "include" / header))
       return false;

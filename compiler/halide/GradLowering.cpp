@@ -245,7 +245,10 @@ void lowerConvGradInput(Conv2DGradInputOp op, LoweredOp &k) {
   } else {
     k.outputsPerGroup = inPerGroup;
     acc(x, y, c, n) = 0.0f;
-    acc(x, y, c, n) += value * weight(r.x, r.y, c - group * inPerGroup, o);
+    // c % inPerGroup, not c - group * inPerGroup: Halide's bounds of the
+    // latter over a range of c reach below zero (the GPU schedule's fused
+    // loops read the weight by those bounds).
+    acc(x, y, c, n) += value * weight(r.x, r.y, c % inPerGroup, o);
   }
   defineOutput(k, "conv2d_grad_input", {x, y, c, n},
                k.result.defined() ? k.result : acc(x, y, c, n));

@@ -20,7 +20,8 @@ std::string Schedule::key() const {
          std::to_string(reductionBlock) + "b" + std::to_string(bandRows) +
          (samplePartials ? "s" : "") + (tileRows ? "k" : "") + "u" +
          std::to_string(inputsInRegisters) + "r" + std::to_string(taskRows) +
-         "x" + std::to_string(taskBlocks) + "y" + std::to_string(rowBlock);
+         "x" + std::to_string(taskBlocks) + "y" + std::to_string(rowBlock) +
+         (gpu ? "g1" : "");
 }
 
 /// Taps of a convolution's kernel (its width by height), 0 when unknown.
@@ -33,6 +34,7 @@ static int64_t kernelTaps(const LoweredOp &op) {
 Schedule defaultSchedule(const LoweredOp &op, const Target &target,
                          int64_t batch) {
   Schedule schedule;
+  schedule.gpu = target.has_gpu_feature();
   schedule.vectorWidth = target.has_feature(Target::AVX512) ? 16
                          : target.has_feature(Target::AVX)  ? 8
                                                             : 4;
@@ -896,6 +898,8 @@ void scheduleScatter(LoweredOp &op, const Schedule &schedule) {
 } // namespace
 
 void applySchedule(LoweredOp &op, const Schedule &schedule) {
+  if (schedule.gpu)
+    return applyGpuSchedule(op);
   for (Func &stage : op.stages)
     stage.compute_root();
   if (op.pattern == Pattern::Gather)

@@ -44,6 +44,9 @@ struct Schedule {
   int inputsInRegisters = 1;
   // ... into one partial gradient per sample, one row at a time.
   bool samplePartials = false;
+  // The target has a GPU (cuda, opencl): the kernel runs there
+  // (GpuSchedule.cpp), and the fields above do not apply.
+  bool gpu = false;
 
   /// A short text that becomes part of the kernel's cache key.
   std::string key() const;
@@ -56,5 +59,8 @@ Schedule defaultSchedule(const LoweredOp &op, const Halide::Target &target,
 
 /// Applies `schedule` to the kernel's Funcs.
 void applySchedule(LoweredOp &op, const Schedule &schedule);
+
+/// Every Func of the kernel on the GPU (GpuSchedule.cpp).
+void applyGpuSchedule(LoweredOp &op);
 
 } // namespace netc::halide

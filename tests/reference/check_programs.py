@@ -112,11 +112,13 @@ def check_eval(program, weights, model, workdir, name):
     return []
 
 
-def check(netc, name, workdir, batch, size=None):
+def check(netc, name, workdir, batch, size=None, target=None):
     program = os.path.join(workdir, name)
     params = ["-p", f"size={size}"] if size else []
+    targets = ["--target", target] if target else []
     build = subprocess.run([netc, "build", os.path.join(EXAMPLES, name + ".nn"),
-                            "-o", program] + params, capture_output=True, text=True)
+                            "-o", program] + params + targets, capture_output=True,
+                           text=True)
     if build.returncode != 0:
         return [f"netc build failed:\n{build.stderr}"]
     info = json.loads(subprocess.run([program, "info", "--json"], check=True,
@@ -219,6 +221,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--netc", required=True)
     parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--target", help="Halide target of the programs, e.g. "
+                        "host-opencl (run on PoCL here)")
     parser.add_argument("models", nargs="*", default=list(CASES),
                         help="MODEL or MODEL:SIZE (input height and width)")
     args = parser.parse_args()
@@ -229,7 +233,8 @@ def main():
             name, _, size = case.partition(":")
             size = int(size) if size else CASES.get(name)
             batch = 1 if name in ("vgg11",) else args.batch
-            tally.record(name, check(args.netc, name, workdir, batch, size))
+            tally.record(name, check(args.netc, name, workdir, batch, size,
+                                     args.target))
     return tally.summary()
 
 

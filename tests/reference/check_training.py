@@ -101,7 +101,7 @@ def relative(got, ref):
     return float(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-12))
 
 
-def check(netc, name, workdir, batch, size=None, parallel=([], [])):
+def check(netc, name, workdir, batch, size=None, parallel=([], []), target=None):
     source = os.path.join(EXAMPLES, name + ".nn")
     if not os.path.exists(source):
         source = os.path.join(TRAINING, name + ".nn")
@@ -109,7 +109,9 @@ def check(netc, name, workdir, batch, size=None, parallel=([], [])):
     program = os.path.join(workdir, name)
     launch, step_flags = parallel  # mpirun and its arguments; train-step's flags
     mpi = ["--mpi"] if launch else []
-    build = subprocess.run([netc, "build", source, "--train", "-o", program] + mpi + params,
+    targets = ["--target", target] if target else []
+    build = subprocess.run([netc, "build", source, "--train", "-o", program] + mpi +
+                           params + targets,
                            capture_output=True, text=True)
     if build.returncode != 0:
         return [f"netc build --train failed:\n{build.stderr}"]
@@ -203,6 +205,8 @@ def main():
     parser.add_argument("--chunks", type=int, default=0,
                         help="the step of the whole batch computed in this many "
                         "chunks (--deterministic)")
+    parser.add_argument("--target", help="Halide target of the programs, e.g. "
+                        "host-opencl (run on PoCL here)")
     parser.add_argument("--processes", type=int, default=1,
                         help="... by this many processes (mpirun; --sync-bn "
                         "unless --chunks)")
@@ -224,7 +228,7 @@ def main():
             if args.chunks:
                 flags += ["--deterministic", "--chunks", str(args.chunks)]
             problems = check(args.netc, name, workdir, args.batch, size,
-                             (launch, flags))
+                             (launch, flags), args.target)
             tally.record(name, problems, limit=8)
     return tally.summary()
 

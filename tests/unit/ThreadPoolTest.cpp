@@ -4,6 +4,8 @@
 // provides that hook itself, so it can call the handler like a kernel does.
 
 #include "ThreadPool.h"
+#include "Error.h"
+#include "Program.h"
 
 #include <HalideRuntime.h>
 #include <gtest/gtest.h>
@@ -18,12 +20,21 @@
 
 namespace {
 halide_do_par_for_t installed = nullptr;
+halide_error_handler_t installedErrors = nullptr;
 } // namespace
 
+// Halide's runtime is not linked into these tests: its hooks are recorded.
 extern "C" halide_do_par_for_t
 halide_set_custom_do_par_for(halide_do_par_for_t handler) {
   halide_do_par_for_t previous = installed;
   installed = handler;
+  return previous;
+}
+
+extern "C" halide_error_handler_t
+halide_set_error_handler(halide_error_handler_t handler) {
+  halide_error_handler_t previous = installedErrors;
+  installedErrors = handler;
   return previous;
 }
 
@@ -162,3 +173,24 @@ TEST(ThreadPool, WakesSleepingWorkers) {
 }
 
 } // namespace
+
+// A kernel's failure names its layer and Halide's own message (a GPU
+// program without a driver says so), and does not abort the program.
+TEST(Kernels, FailuresCarryHalideMessage) {
+  netc::rt::catchHalideErrors();
+  ASSERT_NE(installedErrors, nullptr);
+  installedErrors(nullptr, "Could not find cuda system libraries\n");
+  try {
+    netc::rt::checkKernel(-1, "c1");
+    FAIL() << "checkKernel accepted an error";
+  } catch (const netc::rt::Error &e) {
+    EXPECT_STREQ(e.what(), "the kernel of layer 'c1' failed: Could not find "
+                           "cuda system libraries");
+  }
+  try {
+    netc::rt::checkKernel(-3, "c2");
+    FAIL() << "checkKernel accepted an error";
+  } catch (const netc::rt::Error &e) {
+    EXPECT_STREQ(e.what(), "the kernel of layer 'c2' failed: Halide error -3");
+  }
+}

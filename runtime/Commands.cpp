@@ -444,6 +444,23 @@ int bench(const ModelSpec &spec, const std::string &weights, int64_t batch,
   return 0;
 }
 
+/// A number that is finite and positive (or not negative): "nan" and
+/// "inf" are refused, not taken as a default.
+CLI::Validator finiteNumber(bool positive) {
+  return CLI::Validator(
+      [positive](std::string &text) -> std::string {
+        char *end = nullptr;
+        double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end || !std::isfinite(value))
+          return "'" + text + "' is not a finite number";
+        if (positive ? value <= 0 : value < 0)
+          return "'" + text + "' must be " +
+                 (positive ? "positive" : "zero or more");
+        return "";
+      },
+      positive ? "POSITIVE" : "NONNEGATIVE");
+}
+
 /// The flags of data-parallel training (mpirun -np N, programs built with
 /// --mpi; --deterministic also alone).
 void parallelOptions(CLI::App *command, ParallelSettings &parallel) {
@@ -466,7 +483,7 @@ void parallelOptions(CLI::App *command, ParallelSettings &parallel) {
                    "Under mpirun: MiB of gradients summed across the "
                    "processes together, as soon as the backward pass has "
                    "written them (default 25)")
-      ->check(CLI::PositiveNumber);
+      ->check(finiteNumber(true));
 }
 
 /// The model's value of a setting, for --help.
@@ -482,23 +499,6 @@ template <typename T> std::string settingText(const T &value) {
     os << value;
   }
   return os.str();
-}
-
-/// A number that is finite and positive (or not negative): "nan" and
-/// "inf" are refused, not taken as a default.
-CLI::Validator finiteNumber(bool positive) {
-  return CLI::Validator(
-      [positive](std::string &text) -> std::string {
-        char *end = nullptr;
-        double value = std::strtod(text.c_str(), &end);
-        if (text.empty() || *end || !std::isfinite(value))
-          return "'" + text + "' is not a finite number";
-        if (positive ? value <= 0 : value < 0)
-          return "'" + text + "' must be " +
-                 (positive ? "positive" : "zero or more");
-        return "";
-      },
-      positive ? "POSITIVE" : "NONNEGATIVE");
 }
 
 /// The flags of the settings that have one (TrainSettings.h), reading into
@@ -673,7 +673,7 @@ int runProgram(int argc, char **argv, const ModelSpec &spec) {
         ->add_option("--bucket-mb", benchBucketMiB,
                      "With --train under mpirun: MiB of gradients summed "
                      "across the processes together (default 25)")
-        ->check(CLI::PositiveNumber);
+        ->check(finiteNumber(true));
     benchCmd
         ->add_option("--freeze", benchFreeze,
                      "With --train: keep parameters under these name "

@@ -197,6 +197,10 @@ DataParallel::DataParallel(const ModelSpec &spec, Comm &comm,
   syncBn_ = m.settings.syncBn;
   int N = m.processes;
   if (settings.deterministic) {
+    // A process runs its chunks as threads.
+    if (settings.chunks > 256)
+      throw Error("--chunks " + std::to_string(settings.chunks) +
+                  ": at most 256");
     if (!powerOfTwo(settings.chunks))
       throw Error("--chunks " + std::to_string(settings.chunks) +
                   ": --deterministic needs a power of two");

@@ -142,14 +142,15 @@ def loss_at(program, weights, workdir, tensors):
     return float(run.stdout.split()[-1])
 
 
-def check(netc, workdir, index, family, seed):
+def check(netc, workdir, index, family, seed, target=None):
     r = random.Random(seed)
     title, source = family(r)
     model = os.path.join(workdir, f"case{index}.nn")
     with open(model, "w") as f:
         f.write(source)
     program = os.path.join(workdir, f"case{index}")
-    build = subprocess.run([netc, "build", model, "--train", "-o", program],
+    targets = ["--target", target] if target else []
+    build = subprocess.run([netc, "build", model, "--train", "-o", program] + targets,
                            capture_output=True, text=True)
     if build.returncode != 0:
         return title, [f"netc build --train failed:\n{build.stderr}\n{source}"]
@@ -195,6 +196,8 @@ def main():
     parser.add_argument("--cases", type=int, default=3,
                         help="random cases per family of ops")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--target", help="Halide target of the programs, e.g. "
+                        "host-opencl (run on PoCL here)")
     args = parser.parse_args()
     tally = Tally()
     with tempfile.TemporaryDirectory() as workdir:
@@ -203,7 +206,7 @@ def main():
             for case in range(args.cases):
                 index += 1
                 title, problems = check(args.netc, workdir, index, family,
-                                        args.seed * 1000 + index)
+                                        args.seed * 1000 + index, args.target)
                 tally.record(title, problems, limit=6)
     return tally.summary()
 
